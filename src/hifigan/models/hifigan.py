@@ -1,0 +1,170 @@
+"""HiFi-GAN generator (Kong et al., 2020), with the paper's V1/V2/V3 presets.
+
+State-dict keys follow the authors' code: ``conv_pre``, ``ups.{i}``, ``resblocks.{i*K+j}``
+(flat, K kernels per upsampling stage), ``conv_post``. Weight norm uses
+``torch.nn.utils.parametrizations.weight_norm`` and can be removed for inference.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.nn.utils import parametrizations, parametrize
+
+LRELU_SLOPE = 0.1
+FINAL_LRELU_SLOPE = 0.01  # the authors call F.leaky_relu(x) with its default slope before conv_post
+
+
+def _tuple(x):
+    return tuple(_tuple(v) for v in x) if isinstance(x, (list, tuple)) else int(x)
+
+
+@dataclass
+class GeneratorConfig:
+    resblock: str = "1"
+    upsample_rates: tuple = (8, 8, 2, 2)
+    upsample_kernel_sizes: tuple = (16, 16, 4, 4)
+    upsample_initial_channel: int = 512
+    resblock_kernel_sizes: tuple = (3, 7, 11)
+    resblock_dilation_sizes: tuple = field(default_factory=lambda: ((1, 3, 5),) * 3)
+    n_mels: int = 80
+
+    def __post_init__(self):
+        self.resblock = str(self.resblock)
+        for name in ("upsample_rates", "upsample_kernel_sizes", "resblock_kernel_sizes",
+                     "resblock_dilation_sizes"):
+            setattr(self, name, _tuple(getattr(self, name)))
+        self.upsample_initial_channel, self.n_mels = int(self.upsample_initial_channel), int(self.n_mels)
+        if self.resblock not in ("1", "2"):
+            raise ValueError(f"resblock must be '1' or '2', got {self.resblock!r}")
+        if len(self.upsample_rates) != len(self.upsample_kernel_sizes) or not self.upsample_rates:
+            raise ValueError("upsample_rates and upsample_kernel_sizes must be non-empty and of equal length")
+        if len(self.resblock_kernel_sizes) != len(self.resblock_dilation_sizes) or not self.resblock_kernel_sizes:
+            raise ValueError("resblock_kernel_sizes and resblock_dilation_sizes must be non-empty and of equal length")
+        for u, k in zip(self.upsample_rates, self.upsample_kernel_sizes):
+            if u < 1 or k < u or (k - u) % 2:
+                raise ValueError(f"upsample kernel {k} with rate {u}: need kernel >= rate and an even difference")
+        if self.upsample_initial_channel % 2 ** len(self.upsample_rates):
+            raise ValueError("upsample_initial_channel must be divisible by 2**len(upsample_rates)")
+        if self.n_mels < 1:
+            raise ValueError(f"n_mels must be positive, got {self.n_mels}")
+
+    @property
+    def hop_length(self) -> int:
+        return math.prod(self.upsample_rates)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "GeneratorConfig":
+        """From our own dict or the authors'/NVIDIA's config (extra keys ignored, ``num_mels`` read)."""
+        kw = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        if "n_mels" not in kw and "num_mels" in d:
+            kw["n_mels"] = d["num_mels"]
+        return cls(**kw)
+
+
+PRESETS = {
+    "v1": GeneratorConfig(),
+    "v2": GeneratorConfig(upsample_initial_channel=128),
+    "v3": GeneratorConfig(resblock="2", upsample_rates=(8, 8, 4), upsample_kernel_sizes=(16, 16, 8),
+                          upsample_initial_channel=256, resblock_kernel_sizes=(3, 5, 7),
+                          resblock_dilation_sizes=((1, 2), (2, 6), (3, 12))),
+}
+
+
+def _conv(channels: int, kernel_size: int, dilation: int = 1) -> nn.Conv1d:
+    return nn.Conv1d(channels, channels, kernel_size, dilation=dilation,
+                     padding=dilation * (kernel_size - 1) // 2)
+
+
+class ResBlock1(nn.Module):
+    """Per dilation: x + conv(lrelu(conv_dilated(lrelu(x))))."""
+
+    def __init__(self, channels: int, kernel_size: int, dilations: tuple):
+        super().__init__()
+        self.convs1 = nn.ModuleList(_conv(channels, kernel_size, d) for d in dilations)
+        self.convs2 = nn.ModuleList(_conv(channels, kernel_size) for _ in dilations)
+
+    def forward(self, x):
+        for c1, c2 in zip(self.convs1, self.convs2):
+            x = x + c2(F.leaky_relu(c1(F.leaky_relu(x, LRELU_SLOPE)), LRELU_SLOPE))
+        return x
+
+
+class ResBlock2(nn.Module):
+    """Per dilation: x + conv_dilated(lrelu(x))."""
+
+    def __init__(self, channels: int, kernel_size: int, dilations: tuple):
+        super().__init__()
+        self.convs = nn.ModuleList(_conv(channels, kernel_size, d) for d in dilations)
+
+    def forward(self, x):
+        for c in self.convs:
+            x = x + c(F.leaky_relu(x, LRELU_SLOPE))
+        return x
+
+
+class Generator(nn.Module):
+    """Mel ``[B, n_mels, T]`` -> waveform ``[B, 1, T * hop_length]`` in [-1, 1]."""
+
+    def __init__(self, config: GeneratorConfig = GeneratorConfig(), weight_norm: bool = True):
+        super().__init__()
+        self.config = c = config
+        self.num_kernels = len(c.resblock_kernel_sizes)
+        self.conv_pre = nn.Conv1d(c.n_mels, c.upsample_initial_channel, 7, padding=3)
+        block = ResBlock1 if c.resblock == "1" else ResBlock2
+        self.ups = nn.ModuleList()
+        self.resblocks = nn.ModuleList()
+        ch = c.upsample_initial_channel
+        for u, k in zip(c.upsample_rates, c.upsample_kernel_sizes):
+            self.ups.append(nn.ConvTranspose1d(ch, ch // 2, k, u, padding=(k - u) // 2))
+            ch //= 2
+            self.resblocks.extend(block(ch, k_r, d) for k_r, d in
+                                  zip(c.resblock_kernel_sizes, c.resblock_dilation_sizes))
+        self.conv_post = nn.Conv1d(ch, 1, 7, padding=3)
+        for m in [*self.ups, *self.resblocks.modules(), self.conv_post]:  # the authors' init
+            if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d)):
+                nn.init.normal_(m.weight, 0.0, 0.01)
+        if weight_norm:
+            self.apply_weight_norm()
+
+    @property
+    def hop_length(self) -> int:
+        return self.config.hop_length
+
+    def _convs(self):
+        return [m for m in self.modules() if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d))]
+
+    @property
+    def has_weight_norm(self) -> bool:
+        return parametrize.is_parametrized(self.conv_pre)
+
+    def apply_weight_norm(self) -> "Generator":
+        for m in self._convs():
+            if not parametrize.is_parametrized(m):
+                parametrizations.weight_norm(m)
+        return self
+
+    def remove_weight_norm(self) -> "Generator":
+        """Fold g * v / ||v|| into a plain weight: same output, faster inference."""
+        for m in self._convs():
+            if parametrize.is_parametrized(m):
+                parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
+        return self
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        x = self.conv_pre(mel)
+        for i, up in enumerate(self.ups):
+            x = up(F.leaky_relu(x, LRELU_SLOPE))
+            blocks = self.resblocks[i * self.num_kernels:(i + 1) * self.num_kernels]
+            xs = blocks[0](x)
+            for block in blocks[1:]:
+                xs = xs + block(x)
+            x = xs / self.num_kernels
+        x = self.conv_post(F.leaky_relu(x, FINAL_LRELU_SLOPE))
+        return torch.tanh(x)

