@@ -23,14 +23,18 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--seconds", type=float, nargs="+", default=[1.0, 5.0, 25.0])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--chunk-frames", type=int, default=-1,
+                    help="override Vocoder.chunk_frames (0 = one pass over the whole mel)")
     ap.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     vocoder = load_vocoder(args.vocoder, device=args.device)
+    if args.chunk_frames >= 0:
+        vocoder.chunk_frames = args.chunk_frames or None
     sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
     print(f"{args.vocoder} on {args.device} ({platform.processor() or platform.machine()}, "
-          f"{torch.get_num_threads()} threads, torch {torch.__version__})")
+          f"{torch.get_num_threads()} threads, torch {torch.__version__}, chunks of {vocoder.chunk_frames} frames)")
     print(f"{'audio':>8} {'frames':>7} {'median s':>9} {'RTF':>7} {'x real-time':>12}")
     for seconds in args.seconds:
         frames = max(1, round(seconds * vocoder.sample_rate / vocoder.hop_length))

@@ -114,3 +114,15 @@ def test_config_validation_and_dicts():
     assert GeneratorConfig.from_dict(authors) == PRESETS["v1"]
     assert GeneratorConfig.from_dict(TINY2.to_dict()) == TINY2
     assert PRESETS["v3"].hop_length == 256 and TINY.hop_length == 16
+
+
+def test_chunked_vocoding_equals_one_pass():
+    vocoder = load_vocoder("lj_v1")
+    vocoder.chunk_frames, vocoder.context_frames = 64, 32
+    mel = torch.randn(2, 80, 300) - 5.0
+    with torch.no_grad():
+        chunked = vocoder(mel)
+        vocoder.chunk_frames = None
+        whole = vocoder(mel)
+    assert chunked.shape == whole.shape == (2, 1, 300 * 256)
+    torch.testing.assert_close(chunked, whole, atol=1e-5, rtol=0)
