@@ -15,3 +15,7 @@ class MelError(HifiganError):
 
 class CheckpointError(HifiganError):
     """A checkpoint that is missing, damaged, of the wrong model, or does not fit the model."""
+
+
+class TextError(HifiganError):
+    """Text that cannot be turned into symbols (empty, nothing left after cleaning, bad settings)."""

@@ -1,0 +1,191 @@
+"""Text -> symbol ids, compatible with NVIDIA's ``TextProcessing`` (``handle_arpabet='word'``).
+
+Steps: split off ``{...}`` ARPAbet groups (kept verbatim), clean the rest with the chosen
+cleaners, replace each word by its CMUdict pronunciation with probability ``p_arpabet``
+(heteronyms and, as in NVIDIA's default, words with several pronunciations stay as letters),
+then map characters and ``@``-prefixed ARPAbet symbols to ids.
+"""
+from __future__ import annotations
+
+import random
+import re
+import warnings
+
+import numpy as np
+import torch
+
+from hifigan.errors import TextError
+from hifigan.text.cleaners import get_cleaner
+from hifigan.text.cmudict import CMUDict
+from hifigan.text.symbols import ARPABET_SET, get_pad_idx, get_symbols
+
+# A word: letters (Latin incl. accented) with an optional 's/'ll-like suffix; else a non-word run.
+_LETTERS = "a-zA-ZÀ-ž"
+_WORDS = re.compile(rf"([{_LETTERS}]+'[{_LETTERS}]{{1,2}}|[{_LETTERS}]+)|(\{{[^}}]+\}}|[^{_LETTERS}{{}}]+)")
+_BRACES = re.compile(r"(\{[^{}]*\})")
+AMBIGUOUS = ("ignore", "first", "random")
+MAX_WORD = 40  # longer "words" are not in any dictionary (and would make the suffix rule recurse deeply)
+
+
+class TextProcessor:
+    """``TextProcessor(symbol_set, cleaners, p_arpabet, cmudict_path, heteronyms_path)``.
+
+    ``handle_ambiguous`` says what to do with words that have several pronunciations:
+    ``"ignore"`` keeps the letters (NVIDIA's default, needed to reproduce its ids), ``"first"``
+    takes the dictionary's first, ``"random"`` picks one. ``seed`` makes ``0 < p_arpabet < 1``
+    reproducible.
+    """
+
+    def __init__(self, symbol_set: str = "english_basic", cleaners=("english_cleaners_v2",),
+                 p_arpabet: float = 1.0, cmudict_path=None, heteronyms_path=None,
+                 handle_ambiguous: str = "ignore", seed: int | None = None):
+        if isinstance(cleaners, str):
+            cleaners = [cleaners]
+        if not 0.0 <= p_arpabet <= 1.0:
+            raise TextError(f"p_arpabet must be between 0 and 1, got {p_arpabet}")
+        if handle_ambiguous not in AMBIGUOUS:
+            raise TextError(f"handle_ambiguous must be one of {AMBIGUOUS}, got {handle_ambiguous!r}")
+        self.symbol_set = symbol_set
+        self.symbols = get_symbols(symbol_set)
+        self.pad_idx = get_pad_idx(symbol_set)
+        self.symbol_to_id = {s: i for i, s in enumerate(self.symbols)}
+        self.cleaner_names = list(cleaners)
+        self._cleaners = [get_cleaner(name) for name in self.cleaner_names]
+        self.p_arpabet = p_arpabet
+        self.handle_ambiguous = handle_ambiguous
+        self.cmudict = CMUDict(cmudict_path, heteronyms_path) if p_arpabet > 0 else None
+        self._rng = random.Random(seed)
+        self._warned: set[str] = set()
+
+    # ------------------------------------------------------------ cleaning and ARPAbet
+
+    def clean_text(self, text: str) -> str:
+        for cleaner in self._cleaners:
+            text = cleaner(text)
+        return text
+
+    def _clean_outside_braces(self, text: str) -> str:
+        parts = _BRACES.split(text)
+        if len(parts) == 1:
+            return self.clean_text(text)
+        out = []
+        for i, part in enumerate(parts):
+            if i % 2:
+                out.append(part)
+            elif part:  # cleaners may strip: keep the spaces that separate text from {ARPABET}
+                cleaned = self.clean_text(part).strip()
+                lead = " " if part[0].isspace() and i > 0 else ""
+                trail = " " if part[-1].isspace() and i < len(parts) - 1 else ""
+                out.append(lead + cleaned + trail if cleaned else (lead or trail))
+        return "".join(out)
+
+    def get_arpabet(self, word: str) -> str:
+        """``{PH ONES}`` for a word, or the word itself (NVIDIA's rules, suffix fallbacks included)."""
+        if len(word) > MAX_WORD or word.lower() in self.cmudict.heteronyms:
+            return word
+        cut = 2 if len(word) > 2 and word.endswith("'s") else 1 if len(word) > 1 and word.endswith("s") else 0
+        prons, suffix = self.cmudict.lookup(word), ""
+        if prons is None and cut:  # unknown plural or possessive: the stem's pronunciation + Z
+            stem = self.get_arpabet(word[:-cut])
+            if not stem.startswith("{"):
+                return word
+            prons, suffix = [stem[1:-1]], " Z"
+        if prons is None:
+            return word
+        if len(prons) > 1:
+            if self.handle_ambiguous == "ignore":
+                return word
+            pron = prons[0] if self.handle_ambiguous == "first" else self._rng.choice(prons)
+        else:
+            pron = prons[0]
+        return "{" + pron + suffix + "}"
+
+    def _to_arpabet(self, text: str) -> str:
+        if self.cmudict is None:
+            return text
+        out = []
+        for word, other in _WORDS.findall(text):
+            if word and (self.p_arpabet >= 1.0 or self._rng.random() < self.p_arpabet):
+                out.append(self.get_arpabet(word))
+            else:
+                out.append(word or other)
+        return "".join(out)
+
+    # ------------------------------------------------------------ symbols
+
+    def _warn_dropped(self, dropped: set[str]) -> None:
+        new = dropped - self._warned
+        if new:
+            self._warned |= new
+            shown = " ".join(repr(c) for c in sorted(new)[:20])
+            warnings.warn(f"dropped symbols not in {self.symbol_set}: {shown}", stacklevel=3)
+
+    def text_to_sequence(self, text: str) -> list[int]:
+        """Characters and ``{ARPABET}`` groups -> ids; unknown symbols are dropped with a warning."""
+        ids, dropped = [], set()
+        for i, part in enumerate(_BRACES.split(text)):
+            if i % 2:
+                for ph in part[1:-1].split():
+                    if ph in ARPABET_SET:
+                        ids.append(self.symbol_to_id["@" + ph])
+                    else:
+                        dropped.add("{" + ph + "}")
+                continue
+            for ch in part:
+                idx = self.symbol_to_id.get(ch)
+                if idx is None:
+                    if ch != '"':  # quotes are not spoken; not worth a warning
+                        dropped.add(ch)
+                else:
+                    ids.append(idx)
+        if dropped:
+            self._warn_dropped(dropped)
+        return ids
+
+    def sequence_to_text(self, ids) -> str:
+        out = []
+        for i in np.asarray(ids, dtype=np.int64).reshape(-1).tolist():
+            if 0 <= i < len(self.symbols):
+                s = self.symbols[i]
+                out.append("{" + s[1:] + "}" if len(s) > 1 and s[0] == "@" else s)
+        return "".join(out).replace("}{", " ")
+
+    def encode_text(self, text: str, return_all: bool = False):
+        """Raw text -> ids. With ``return_all``: ``(ids, cleaned_text, text_with_arpabet)``."""
+        if not isinstance(text, str):
+            raise TextError(f"text must be a str, got {type(text).__name__}")
+        if not text.strip():
+            raise TextError("the text is empty")
+        cleaned = self._clean_outside_braces(text)
+        with_arpabet = self._to_arpabet(cleaned)
+        ids = self.text_to_sequence(with_arpabet)
+        if not ids or all(self.symbols[i] == " " for i in ids):
+            raise TextError(f"nothing to say: the text cleans to no symbols ({text[:40]!r})")
+        return (ids, cleaned, with_arpabet) if return_all else ids
+
+    # ------------------------------------------------------------ batches
+
+    def prepare_input_sequence(self, texts, batch_size: int = 1, device="cpu") -> list[dict]:
+        """As NVIDIA's hub helper: texts sorted by decreasing length, cut into right-padded batches
+        ``{'text': LongTensor [B, L], 'text_lens': LongTensor [B]}``; each batch also has
+        ``'index'``, the position of every row in ``texts``, to put results back in order."""
+        if isinstance(texts, str):
+            texts = [texts]
+        if batch_size < 1:
+            raise TextError(f"batch_size must be >= 1, got {batch_size}")
+        seqs = []
+        for n, text in enumerate(texts):
+            try:
+                seqs.append(torch.tensor(self.encode_text(text), dtype=torch.long))
+            except TextError as e:
+                raise TextError(f"text {n + 1}: {e}") from None
+        order = sorted(range(len(seqs)), key=lambda i: -len(seqs[i]))  # stable
+        batches = []
+        for b in range(0, len(order), batch_size):
+            idx = order[b:b + batch_size]
+            rows = [seqs[i] for i in idx]
+            padded = torch.nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=self.pad_idx)
+            batches.append({"text": padded.to(device),
+                            "text_lens": torch.tensor([len(r) for r in rows], dtype=torch.long).to(device),
+                            "index": torch.tensor(idx, dtype=torch.long)})
+        return batches
