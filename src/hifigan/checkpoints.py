@@ -1,6 +1,6 @@
 """Reading and writing checkpoints: the one place that knows file formats.
 
-Vocoder (HiFi-GAN generator) formats read:
+Vocoder (HiFi-GAN generator) formats read (FastPitch: see the end of this file):
 
 * the original authors' ``g_XXXXXXXX`` files: ``{'generator': state_dict}`` with legacy
   ``weight_g``/``weight_v`` keys and flat ``resblocks.N`` keys; the architecture comes from a
@@ -26,6 +26,7 @@ import torch
 
 from hifigan.audio import MelConfig
 from hifigan.errors import CheckpointError
+from hifigan.models.fastpitch import FastPitch, FastPitchConfig
 from hifigan.models.hifigan import PRESETS, Generator, GeneratorConfig
 
 FORMAT_VERSION = 1
@@ -257,12 +258,16 @@ def _atomic_target(path: Path) -> Path:
 
 def save_generator(path, generator: Generator, mel_config: MelConfig, extra: dict | None = None) -> Path:
     """Write our format: safetensors weights with the configs as JSON metadata (atomically)."""
-    from safetensors.torch import save_file
-
     path = Path(path)
     meta = {"format_version": FORMAT_VERSION, "kind": GENERATOR_KIND,
             "generator": generator.config.to_dict(), "audio": mel_config.to_dict(), **(extra or {})}
-    tensors = {k: v.detach().cpu().contiguous() for k, v in generator.state_dict().items()}
+    return _save_safetensors(path, generator, meta)
+
+
+def _save_safetensors(path: Path, module: torch.nn.Module, meta: dict) -> Path:
+    from safetensors.torch import save_file
+
+    tensors = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
     tmp = _atomic_target(path)
     try:
         save_file(tensors, str(tmp), metadata={"hifigan": json.dumps(meta)})
@@ -304,3 +309,104 @@ def _load_ours(path: Path, override: dict | None) -> tuple[Generator, MelConfig,
         raise CheckpointError(f"{path}: bad config in metadata ({_first_line(e)})") from None
     _check_consistent(path, gen_cfg, mel_cfg)
     return build_generator(sd, gen_cfg, path), mel_cfg, meta.get("train_setup", {})
+
+
+# ---------------------------------------------------------------- FastPitch checkpoints
+#
+# NVIDIA DeepLearningExamples' FastPitch 1.1 files (``FastPitch_checkpoint_*.pt``,
+# ``nvidia_fastpitch_210824+cfg.pt``): ``{'state_dict', 'config', 'train_setup', ...}``, possibly
+# with DDP ``module.`` prefixes and possibly without the training-only aligner (``attention.*``).
+# Ours: a ``.safetensors`` file whose ``hifigan`` metadata has ``"kind": "fastpitch"``.
+
+FASTPITCH_KIND = "fastpitch"
+
+
+def _wrong_model(path, ckpt: dict) -> str:
+    if "generator" in ckpt:
+        return f"{path}: is a HiFi-GAN generator checkpoint, not FastPitch (load it with load_vocoder)"
+    if {"mpd", "msd"} & ckpt.keys():
+        return f"{path}: is a HiFi-GAN discriminator checkpoint, not FastPitch"
+    return f"{path}: not a FastPitch checkpoint: found keys {_summarize(map(str, ckpt))}"
+
+
+def _guess_fastpitch_config(sd: dict) -> FastPitchConfig:
+    """NVIDIA's defaults with the sizes that the weights show (for files without a config)."""
+    d = {}
+    if "encoder.word_emb.weight" in sd:
+        n_symbols, dim = sd["encoder.word_emb.weight"].shape
+        d.update(n_symbols=n_symbols, symbols_embedding_dim=dim, in_fft_output_size=dim,
+                 out_fft_output_size=dim)
+    if "proj.weight" in sd:
+        d["n_mel_channels"] = sd["proj.weight"].shape[0]
+    if "speaker_emb.weight" in sd:
+        d["n_speakers"] = sd["speaker_emb.weight"].shape[0]
+    d["energy_conditioning"] = "energy_emb.weight" in sd
+    for part, prefix in (("encoder", "in_fft"), ("decoder", "out_fft")):
+        layers = {int(k.split(".")[2]) for k in sd if k.startswith(f"{part}.layers.")}
+        if layers:
+            d[f"{prefix}_n_layers"] = max(layers) + 1
+    return FastPitchConfig.from_dict(d)
+
+
+def build_fastpitch(sd: dict, config: FastPitchConfig, source) -> FastPitch:
+    """A FastPitch for ``config`` with ``sd`` (prefixes already stripped) loaded strictly, except
+    that a file without any ``attention.*`` key (the training-only aligner) keeps a fresh one."""
+    if not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise CheckpointError(f"{source}: the state dict holds values that are not tensors")
+    model = FastPitch(config)
+    model_sd = model.state_dict()
+    if not any(k.startswith("attention.") for k in sd):
+        sd = {**sd, **{k: v for k, v in model_sd.items() if k.startswith("attention.")}}
+    problem = state_dict_mismatch(sd, model_sd)
+    if problem:
+        raise CheckpointError(f"{source}: the weights do not fit a FastPitch with this config: {problem}")
+    bad = _non_finite(sd)
+    if bad:
+        raise CheckpointError(f"{source}: NaN or infinite weights in {_summarize(bad)}")
+    model.load_state_dict(sd)
+    return model.eval()
+
+
+def load_fastpitch_checkpoint(path) -> tuple[FastPitch, FastPitchConfig, dict]:
+    """Load NVIDIA's FastPitch 1.1 checkpoint or ours.
+
+    Returns ``(fastpitch, config, train_setup)``; the model is in eval mode, on the CPU.
+    """
+    path = Path(path)
+    if path.is_file() and is_safetensors(path):
+        sd, meta = read_safetensors(path)
+        if meta.get("kind") == GENERATOR_KIND:
+            raise CheckpointError(f"{path}: is a HiFi-GAN generator checkpoint, not FastPitch "
+                                  f"(load it with load_vocoder)")
+        if meta.get("kind") != FASTPITCH_KIND:
+            raise CheckpointError(f"{path}: holds a {meta.get('kind', 'unknown')!r} model, not FastPitch")
+        cfg, setup = meta.get("fastpitch"), meta.get("train_setup") or {}
+    else:
+        ckpt = torch_load(path)
+        if not isinstance(ckpt, dict):
+            raise CheckpointError(f"{path}: expected a dict checkpoint, found {type(ckpt).__name__}")
+        if "state_dict" in ckpt:
+            sd, cfg, setup = ckpt["state_dict"], ckpt.get("config"), ckpt.get("train_setup") or {}
+        elif ckpt and all(isinstance(v, torch.Tensor) for v in ckpt.values()) and \
+                "encoder.word_emb.weight" in strip_prefix(ckpt):  # a bare state dict
+            sd, cfg, setup = ckpt, None, {}
+        else:
+            raise CheckpointError(_wrong_model(path, ckpt))
+        if not isinstance(sd, dict):
+            raise CheckpointError(f"{path}: 'state_dict' is not a state dict of tensors")
+        sd = strip_prefix(sd)
+    if cfg is not None and not isinstance(cfg, dict):
+        raise CheckpointError(f"{path}: the FastPitch config is not a dict")
+    try:
+        config = FastPitchConfig.from_dict(cfg) if cfg is not None else _guess_fastpitch_config(sd)
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{path}: bad FastPitch config ({_first_line(e)})") from None
+    return build_fastpitch(sd, config, path), config, dict(setup if isinstance(setup, dict) else {})
+
+
+def save_fastpitch(path, model: FastPitch, extra: dict | None = None) -> Path:
+    """Write our format: safetensors weights with the FastPitch config as JSON metadata (atomically)."""
+    path = Path(path)
+    meta = {"format_version": FORMAT_VERSION, "kind": FASTPITCH_KIND,
+            "fastpitch": model.config.to_dict(), **(extra or {})}
+    return _save_safetensors(path, model, meta)

@@ -1,0 +1,548 @@
+"""FastPitch 1.1 (Łańcucki, 2021): text symbols -> mel spectrogram, with pitch and energy.
+
+The modules, their names and parameter shapes are those of NVIDIA DeepLearningExamples'
+FastPitch 1.1 (``encoder``, ``decoder``, ``duration_predictor``, ``pitch_predictor``,
+``energy_predictor``, ``pitch_emb``, ``energy_emb``, ``speaker_emb``, ``proj``, the
+``pitch_mean``/``pitch_std`` buffers and the ``attention`` aligner), so their checkpoints load
+unchanged. Numerics follow their newest code: post-LayerNorm FFT blocks, length regulation with
+``floor(d / pace + 0.5)`` frames per symbol, NVIDIA's pitch-transform call convention.
+Multi-head attention is correct for any number of heads.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+# NVIDIA's fallback for a model whose pitch_mean/pitch_std buffers were never filled (LJSpeech-1.1).
+LJSPEECH_PITCH_MEAN, LJSPEECH_PITCH_STD = 218.14, 67.24
+_ALIASES = {"n_formants": "pitch_conditioning_formants"}
+
+
+@dataclass
+class FastPitchConfig:
+    """NVIDIA's FastPitch constructor arguments; the defaults build ``nvidia_fastpitch``'s model."""
+    n_mel_channels: int = 80
+    n_symbols: int = 148
+    padding_idx: int = 0
+    symbols_embedding_dim: int = 384
+    in_fft_n_layers: int = 6
+    in_fft_n_heads: int = 1
+    in_fft_d_head: int = 64
+    in_fft_conv1d_kernel_size: int = 3
+    in_fft_conv1d_filter_size: int = 1536
+    in_fft_output_size: int = 384
+    p_in_fft_dropout: float = 0.1
+    p_in_fft_dropatt: float = 0.1
+    p_in_fft_dropemb: float = 0.0
+    out_fft_n_layers: int = 6
+    out_fft_n_heads: int = 1
+    out_fft_d_head: int = 64
+    out_fft_conv1d_kernel_size: int = 3
+    out_fft_conv1d_filter_size: int = 1536
+    out_fft_output_size: int = 384
+    p_out_fft_dropout: float = 0.1
+    p_out_fft_dropatt: float = 0.1
+    p_out_fft_dropemb: float = 0.0
+    dur_predictor_kernel_size: int = 3
+    dur_predictor_filter_size: int = 256
+    p_dur_predictor_dropout: float = 0.1
+    dur_predictor_n_layers: int = 2
+    pitch_predictor_kernel_size: int = 3
+    pitch_predictor_filter_size: int = 256
+    p_pitch_predictor_dropout: float = 0.1
+    pitch_predictor_n_layers: int = 2
+    pitch_embedding_kernel_size: int = 3
+    n_speakers: int = 1
+    speaker_emb_weight: float = 1.0
+    energy_predictor_kernel_size: int = 3
+    energy_predictor_filter_size: int = 256
+    p_energy_predictor_dropout: float = 0.1
+    energy_predictor_n_layers: int = 2
+    energy_conditioning: bool = True
+    energy_embedding_kernel_size: int = 3
+    pitch_conditioning_formants: int = 1
+
+    def __post_init__(self):
+        for name, f in self.__dataclass_fields__.items():
+            value = getattr(self, name)
+            if f.type == "int":
+                if isinstance(value, bool) or int(value) != value:
+                    raise ValueError(f"{name} must be an integer, got {value!r}")
+                setattr(self, name, int(value))
+            elif f.type == "float":
+                setattr(self, name, float(value))
+            else:
+                setattr(self, name, bool(value))
+        positive = [n for n, f in self.__dataclass_fields__.items()
+                    if f.type == "int" and n != "padding_idx" and getattr(self, n) < 1]
+        if positive:
+            raise ValueError(f"{positive[0]} must be >= 1, got {getattr(self, positive[0])}")
+        d = self.symbols_embedding_dim
+        if self.in_fft_output_size != d or self.out_fft_output_size != d:
+            raise ValueError(f"in_fft_output_size and out_fft_output_size must equal "
+                             f"symbols_embedding_dim ({d})")
+        if not 0 <= self.padding_idx < self.n_symbols:
+            raise ValueError(f"padding_idx {self.padding_idx} is not a symbol id (n_symbols {self.n_symbols})")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "FastPitchConfig":
+        """From ours or NVIDIA's ``config`` dict; unused keys (``max_seq_len``, ...) are ignored."""
+        kw = {_ALIASES.get(k, k): v for k, v in d.items()}
+        return cls(**{k: v for k, v in kw.items() if k in cls.__dataclass_fields__})
+
+
+# ---------------------------------------------------------------- functions
+
+def mask_from_lens(lens: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
+    """``[B, max_len]`` bool, True inside each sequence."""
+    max_len = int(lens.max()) if max_len is None else int(max_len)
+    return torch.arange(max_len, device=lens.device) < lens[:, None]
+
+
+def regulate_len(durations, enc_out, pace: float = 1.0, mel_max_len: int | None = None):
+    """Repeat each symbol's vector ``floor(duration / pace + 0.5)`` times (NVIDIA's rounding).
+
+    ``durations`` ``[B, T]`` (non-negative), ``enc_out`` ``[B, T, C]`` ->
+    ``([B, max(lens), C]`` zero-padded, ``lens [B]``), both cut at ``mel_max_len`` if given.
+    """
+    reps = (durations.float() / pace + 0.5).long()
+    dec_lens = reps.sum(dim=1)
+    max_len = int(dec_lens.max()) if dec_lens.numel() else 0
+    frames = torch.arange(max_len, device=enc_out.device).expand(reps.size(0), max_len).contiguous()
+    src = torch.searchsorted(reps.cumsum(dim=1).contiguous(), frames, right=True)  # symbol of each frame
+    src = src.clamp(max=enc_out.size(1) - 1)
+    out = enc_out.gather(1, src[..., None].expand(-1, -1, enc_out.size(2)))
+    out = torch.where((frames < dec_lens[:, None])[..., None], out, out.new_zeros(()))
+    if mel_max_len is not None:
+        out, dec_lens = out[:, :mel_max_len], dec_lens.clamp_max(mel_max_len)
+    return out, dec_lens
+
+
+def average_pitch(pitch: torch.Tensor, durs: torch.Tensor) -> torch.Tensor:
+    """Mean of the non-zero (voiced) values of ``pitch [B, F, T_mel]`` over each symbol's
+    frames, ``durs [B, T]`` -> ``[B, F, T]`` (0 where a symbol has no voiced frame)."""
+    ends = torch.cumsum(durs, dim=1).long()
+    starts = F.pad(ends[:, :-1], (1, 0))
+    b, n, f = ends.size(0), ends.size(1), pitch.size(1)
+    cum = F.pad(torch.cumsum(pitch, dim=2), (1, 0))
+    voiced = F.pad(torch.cumsum(pitch != 0.0, dim=2), (1, 0))
+    s, e = starts[:, None].expand(b, f, n), ends[:, None].expand(b, f, n)
+    total = (cum.gather(2, e) - cum.gather(2, s)).float()
+    count = (voiced.gather(2, e) - voiced.gather(2, s)).float()
+    return torch.where(count == 0.0, count, total / count.clamp_min(1.0))
+
+
+def mas_width1(log_attn: np.ndarray) -> np.ndarray:
+    """Monotonic alignment search over ``log_attn [T_mel, T_text]``: the most likely path that
+    starts at (0, 0), ends at the last symbol and advances by 0 or 1 symbol per frame.
+    Returns the 0/1 path; ties go to the earlier symbol, as in NVIDIA's numba version."""
+    log_p = np.array(log_attn, dtype=np.float32)
+    n_mel, n_text = log_p.shape
+    log_p[0, 1:] = -np.inf
+    for i in range(1, n_mel):
+        prev = log_p[i - 1]
+        log_p[i] += np.maximum(prev, np.concatenate(([-np.inf], prev[:-1])).astype(np.float32))
+    opt = np.zeros_like(log_p)
+    j = n_text - 1
+    for i in range(n_mel - 1, 0, -1):
+        opt[i, j] = 1
+        if j > 0 and log_p[i - 1, j - 1] >= log_p[i - 1, j]:
+            j -= 1
+            if j == 0:
+                opt[1:i, 0] = 1
+                break
+    opt[0, j] = 1
+    return opt
+
+
+def binarize_attention(attn: torch.Tensor, in_lens, out_lens) -> torch.Tensor:
+    """Hard alignment (MAS on ``log attn``) of soft ``attn [B, 1, T_mel, T_text]``; no gradient."""
+    with torch.no_grad():
+        log_attn = torch.log(attn.detach()).float().cpu().numpy()
+        out = np.zeros_like(log_attn)
+        for b, (t_in, t_out) in enumerate(zip(in_lens.tolist(), out_lens.tolist())):
+            if t_in > 0 and t_out > 0:
+                out[b, 0, :t_out, :t_in] = mas_width1(log_attn[b, 0, :t_out, :t_in])
+        return torch.from_numpy(out).to(device=attn.device, dtype=attn.dtype)
+
+
+# ---------------------------------------------------------------- FFT transformer
+
+class PositionalEmbedding(nn.Module):
+    """Sinusoidal ``[1, L, demb]``: sines in the first half of the channels, cosines in the second."""
+
+    def __init__(self, demb: int):
+        super().__init__()
+        self.demb = demb
+        self.register_buffer("inv_freq", 1 / (10000 ** (torch.arange(0.0, demb, 2.0) / demb)))
+
+    def forward(self, pos_seq: torch.Tensor) -> torch.Tensor:
+        angles = pos_seq[:, None] * self.inv_freq[None, :]
+        return torch.cat([angles.sin(), angles.cos()], dim=1)[None]
+
+
+class PositionwiseConvFF(nn.Module):
+    """Post-LN conv feed-forward: ``layer_norm(x + conv(relu(conv(x))))``."""
+
+    def __init__(self, d_model: int, d_inner: int, kernel_size: int, dropout: float):
+        super().__init__()
+        self.CoreNet = nn.Sequential(
+            nn.Conv1d(d_model, d_inner, kernel_size, 1, kernel_size // 2), nn.ReLU(),
+            nn.Conv1d(d_inner, d_model, kernel_size, 1, kernel_size // 2), nn.Dropout(dropout))
+        self.layer_norm = nn.LayerNorm(d_model)
+
+    def forward(self, x):
+        return self.layer_norm(x + self.CoreNet(x.transpose(1, 2)).transpose(1, 2))
+
+
+class MultiHeadAttn(nn.Module):
+    """Post-LN self-attention. ``qkv_net`` yields ``[q | k | v]``, each laid out head-major
+    (head ``h`` owns channels ``h*d_head:(h+1)*d_head``), as in NVIDIA's checkpoints."""
+
+    def __init__(self, n_head: int, d_model: int, d_head: int, dropout: float, dropatt: float = 0.1):
+        super().__init__()
+        self.n_head, self.d_head, self.scale = n_head, d_head, 1 / math.sqrt(d_head)
+        self.qkv_net = nn.Linear(d_model, 3 * n_head * d_head)
+        self.drop = nn.Dropout(dropout)
+        self.dropatt = nn.Dropout(dropatt)
+        self.o_net = nn.Linear(n_head * d_head, d_model, bias=False)
+        self.layer_norm = nn.LayerNorm(d_model)
+
+    def forward(self, x: torch.Tensor, pad_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``x [B, L, d_model]``; ``pad_mask [B, L]`` True at padding (never attended to)."""
+        b, n = x.shape[:2]
+        q, k, v = (t.view(b, n, self.n_head, self.d_head).transpose(1, 2)
+                   for t in self.qkv_net(x).chunk(3, dim=-1))          # [B, H, L, d_head]
+        score = torch.matmul(q, k.transpose(-1, -2)) * self.scale
+        if pad_mask is not None:  # a large finite value: an all-padding row gives no NaN
+            score = score.masked_fill(pad_mask[:, None, None, :], torch.finfo(score.dtype).min)
+        prob = self.dropatt(torch.softmax(score, dim=-1))
+        vec = torch.matmul(prob, v).transpose(1, 2).reshape(b, n, self.n_head * self.d_head)
+        return self.layer_norm(x + self.drop(self.o_net(vec)))
+
+
+class TransformerLayer(nn.Module):
+    def __init__(self, n_head, d_model, d_head, d_inner, kernel_size, dropout, dropatt):
+        super().__init__()
+        self.dec_attn = MultiHeadAttn(n_head, d_model, d_head, dropout, dropatt)
+        self.pos_ff = PositionwiseConvFF(d_model, d_inner, kernel_size, dropout)
+
+    def forward(self, x, mask):
+        """``mask [B, L, 1]`` True inside the sequence; padded positions come out zero."""
+        x = self.dec_attn(x, pad_mask=~mask.squeeze(2)) * mask
+        return self.pos_ff(x) * mask
+
+
+class FFTransformer(nn.Module):
+    """A stack of FFT blocks. With ``n_embed`` it embeds symbol ids (padding = ``padding_idx``),
+    otherwise it takes vectors and their lengths."""
+
+    def __init__(self, n_layer, n_head, d_model, d_head, d_inner, kernel_size, dropout, dropatt,
+                 dropemb=0.0, n_embed=None, padding_idx=0):
+        super().__init__()
+        self.padding_idx = padding_idx
+        self.word_emb = nn.Embedding(n_embed, d_model, padding_idx=padding_idx) if n_embed else None
+        self.pos_emb = PositionalEmbedding(d_model)
+        self.drop = nn.Dropout(dropemb)
+        self.layers = nn.ModuleList(
+            TransformerLayer(n_head, d_model, d_head, d_inner, kernel_size, dropout, dropatt)
+            for _ in range(n_layer))
+
+    def forward(self, x, seq_lens=None, conditioning=0):
+        """-> ``(out [B, L, d_model], mask [B, L, 1])``."""
+        if self.word_emb is None:
+            inp, mask = x, mask_from_lens(seq_lens, x.size(1)).unsqueeze(2)
+        else:
+            inp, mask = self.word_emb(x), (x != self.padding_idx).unsqueeze(2)
+        pos = self.pos_emb(torch.arange(inp.size(1), device=inp.device).to(inp.dtype)) * mask
+        out = self.drop(inp + pos + conditioning)
+        for layer in self.layers:
+            out = layer(out, mask)
+        return out, mask
+
+
+# ---------------------------------------------------------------- predictors and aligner
+
+class ConvReLUNorm(nn.Module):
+    def __init__(self, in_channels, out_channels, kernel_size=1, dropout=0.0):
+        super().__init__()
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+        self.norm = nn.LayerNorm(out_channels)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x):  # [B, C, T]
+        out = F.relu(self.conv(x))
+        return self.dropout(self.norm(out.transpose(1, 2)).transpose(1, 2))
+
+
+class TemporalPredictor(nn.Module):
+    """``n_predictions`` values per symbol: ``[B, T, C]`` -> ``[B, T, n_predictions]`` (0 at padding)."""
+
+    def __init__(self, input_size, filter_size, kernel_size, dropout, n_layers=2, n_predictions=1):
+        super().__init__()
+        self.layers = nn.Sequential(*[
+            ConvReLUNorm(input_size if i == 0 else filter_size, filter_size, kernel_size, dropout)
+            for i in range(n_layers)])
+        self.fc = nn.Linear(filter_size, n_predictions)
+
+    def forward(self, enc_out, enc_mask):
+        out = self.layers((enc_out * enc_mask).transpose(1, 2)).transpose(1, 2)
+        return self.fc(out) * enc_mask
+
+
+class ConvNorm(nn.Module):
+    """A Conv1d (Xavier-initialised, 'same' padding) under the name ``conv``."""
+
+    def __init__(self, in_channels, out_channels, kernel_size=1, w_init_gain="linear"):
+        super().__init__()
+        self.conv = nn.Conv1d(in_channels, out_channels, kernel_size, padding=(kernel_size - 1) // 2)
+        nn.init.xavier_uniform_(self.conv.weight, gain=nn.init.calculate_gain(w_init_gain))
+
+    def forward(self, x):
+        return self.conv(x)
+
+
+class ConvAttention(nn.Module):
+    """The training-time aligner (One TTS Alignment To Rule Them All): a Gaussian-kernel soft
+    attention of mel frames over symbols, ``[B, 1, T_mel, T_text]``. ``attn_proj`` exists in
+    NVIDIA's checkpoints but is unused."""
+
+    def __init__(self, n_mel_channels=80, n_text_channels=384, n_att_channels=80):
+        super().__init__()
+        self.key_proj = nn.Sequential(
+            ConvNorm(n_text_channels, n_text_channels * 2, 3, "relu"), nn.ReLU(),
+            ConvNorm(n_text_channels * 2, n_att_channels, 1))
+        self.query_proj = nn.Sequential(
+            ConvNorm(n_mel_channels, n_mel_channels * 2, 3, "relu"), nn.ReLU(),
+            ConvNorm(n_mel_channels * 2, n_mel_channels, 1), nn.ReLU(),
+            ConvNorm(n_mel_channels, n_att_channels, 1))
+        self.attn_proj = nn.Conv2d(n_att_channels, 1, kernel_size=1)
+
+    def forward(self, queries, keys, query_lens=None, mask=None, key_lens=None, keys_encoded=None,
+                attn_prior=None):
+        """``queries`` mel ``[B, n_mel, T1]``, ``keys`` symbol embeddings ``[B, C, T2]``, ``mask``
+        ``[B, T2, 1]`` True at padded symbols, ``attn_prior [B, T1, T2]``.
+        Returns ``(attn, attn_logprob)``, both ``[B, 1, T1, T2]``; attn sums to 1 over T2."""
+        k = self.key_proj(keys)
+        q = self.query_proj(queries)
+        attn = -0.0005 * ((q[:, :, :, None] - k[:, :, None]) ** 2).sum(1, keepdim=True)
+        if attn_prior is not None:
+            attn = F.log_softmax(attn, dim=3) + torch.log(attn_prior[:, None] + 1e-8)
+        attn_logprob = attn.clone()
+        if mask is not None:
+            attn = attn.masked_fill(mask.permute(0, 2, 1).unsqueeze(2), -float("inf"))
+        return torch.softmax(attn, dim=3), attn_logprob
+
+
+# ---------------------------------------------------------------- FastPitch
+
+def _as_channels(x, channels: int, length: int, name: str) -> torch.Tensor:
+    """A per-symbol target given as ``[B, T]`` or ``[B, channels, T]`` -> float ``[B, channels, T]``."""
+    x = torch.as_tensor(x)
+    if x.dim() == 2 and channels == 1:
+        x = x.unsqueeze(1)
+    if x.dim() != 3 or x.size(1) != channels or x.size(2) != length:
+        raise ValueError(f"{name} must have shape [batch, {channels}, {length}]"
+                         f"{f' or [batch, {length}]' if channels == 1 else ''}, got {list(x.shape)}")
+    return x.float()
+
+
+def _check_inputs(inputs, n_symbols: int) -> None:
+    if not isinstance(inputs, torch.Tensor) or inputs.dim() != 2 or inputs.is_floating_point() \
+            or inputs.is_complex() or inputs.dtype == torch.bool:
+        what = (f"a {inputs.dim()}-D {inputs.dtype} tensor" if isinstance(inputs, torch.Tensor)
+                else type(inputs).__name__)
+        raise ValueError(f"inputs must be a 2-D integer tensor of symbol ids [batch, symbols], got {what}")
+    if inputs.numel() == 0:
+        raise ValueError(f"inputs is empty (shape {list(inputs.shape)})")
+    lo, hi = int(inputs.min()), int(inputs.max())
+    if lo < 0 or hi >= n_symbols:
+        raise ValueError(f"symbol id {lo if lo < 0 else hi} out of range: the model has {n_symbols} symbols")
+
+
+def _check_pace(pace) -> float:
+    if isinstance(pace, torch.Tensor) and pace.numel() == 1:
+        pace = float(pace)
+    if isinstance(pace, bool) or not isinstance(pace, (int, float)) or not 0 < pace < math.inf:
+        raise ValueError(f"pace must be > 0, got {pace!r}")
+    return float(pace)
+
+
+def _check_speaker(speaker, batch: int, n_speakers: int) -> None:
+    if isinstance(speaker, torch.Tensor):
+        if speaker.is_floating_point() or speaker.is_complex() or speaker.dim() > 1 or \
+                (speaker.dim() == 1 and speaker.numel() not in (1, batch)):
+            raise ValueError(f"speaker must be an int or an integer tensor of shape [] or [{batch}], "
+                             f"got {speaker.dtype} {list(speaker.shape)}")
+        ids = speaker.flatten().tolist()
+    elif isinstance(speaker, (int, np.integer)) and not isinstance(speaker, bool):
+        ids = [int(speaker)]
+    else:
+        raise ValueError(f"speaker must be an int or an integer tensor, got {speaker!r}")
+    for s in ids:
+        if not 0 <= s < n_speakers:
+            raise ValueError(f"speaker {s} out of range: the model has {n_speakers} speakers")
+
+
+class FastPitch(nn.Module):
+    """Symbol ids ``[B, T]`` (0 = padding) -> mel ``[B, n_mel_channels, frames]``.
+
+    ``FastPitch(config)`` or, like NVIDIA's, ``FastPitch(**checkpoint['config'])``.
+    :meth:`infer` synthesises; :meth:`forward` is the training pass with the aligner.
+    """
+
+    def __init__(self, config: FastPitchConfig | None = None, **nvidia_kwargs):
+        super().__init__()
+        if nvidia_kwargs:
+            config = FastPitchConfig.from_dict({**(config.to_dict() if config else {}), **nvidia_kwargs})
+        self.config = c = config or FastPitchConfig()
+        d = c.symbols_embedding_dim
+        self.encoder = FFTransformer(
+            c.in_fft_n_layers, c.in_fft_n_heads, d, c.in_fft_d_head, c.in_fft_conv1d_filter_size,
+            c.in_fft_conv1d_kernel_size, c.p_in_fft_dropout, c.p_in_fft_dropatt, c.p_in_fft_dropemb,
+            n_embed=c.n_symbols, padding_idx=c.padding_idx)
+        self.speaker_emb = nn.Embedding(c.n_speakers, d) if c.n_speakers > 1 else None
+        self.speaker_emb_weight = c.speaker_emb_weight
+        self.duration_predictor = TemporalPredictor(
+            c.in_fft_output_size, c.dur_predictor_filter_size, c.dur_predictor_kernel_size,
+            c.p_dur_predictor_dropout, c.dur_predictor_n_layers)
+        self.decoder = FFTransformer(
+            c.out_fft_n_layers, c.out_fft_n_heads, d, c.out_fft_d_head, c.out_fft_conv1d_filter_size,
+            c.out_fft_conv1d_kernel_size, c.p_out_fft_dropout, c.p_out_fft_dropatt, c.p_out_fft_dropemb)
+        self.pitch_predictor = TemporalPredictor(
+            c.in_fft_output_size, c.pitch_predictor_filter_size, c.pitch_predictor_kernel_size,
+            c.p_pitch_predictor_dropout, c.pitch_predictor_n_layers, c.pitch_conditioning_formants)
+        k = c.pitch_embedding_kernel_size
+        self.pitch_emb = nn.Conv1d(c.pitch_conditioning_formants, d, k, padding=(k - 1) // 2)
+        self.register_buffer("pitch_mean", torch.zeros(1))  # training-data statistics, in Hz
+        self.register_buffer("pitch_std", torch.zeros(1))
+        self.energy_conditioning = c.energy_conditioning
+        if c.energy_conditioning:
+            self.energy_predictor = TemporalPredictor(
+                c.in_fft_output_size, c.energy_predictor_filter_size, c.energy_predictor_kernel_size,
+                c.p_energy_predictor_dropout, c.energy_predictor_n_layers)
+            k = c.energy_embedding_kernel_size
+            self.energy_emb = nn.Conv1d(1, d, k, padding=(k - 1) // 2)
+        self.proj = nn.Linear(c.out_fft_output_size, c.n_mel_channels)
+        self.attention = ConvAttention(c.n_mel_channels, d)
+
+    @property
+    def n_speakers(self) -> int:
+        return self.config.n_speakers
+
+    def binarize_attention(self, attn, in_lens, out_lens):
+        return binarize_attention(attn, in_lens, out_lens)
+
+    def _speaker_embedding(self, speaker, batch: int, device):
+        if self.speaker_emb is None:
+            return 0
+        speaker = torch.ones(batch, dtype=torch.long, device=device) * torch.as_tensor(speaker, device=device)
+        return self.speaker_emb(speaker).unsqueeze(1) * self.speaker_emb_weight
+
+    def infer(self, inputs, pace=1.0, dur_tgt=None, pitch_tgt=None, energy_tgt=None,
+              pitch_transform=None, max_duration=75, speaker=0):
+        """Synthesise. ``inputs [B, T]`` symbol ids, 0-padded; ``pace`` > 1 is faster speech.
+
+        Optional overrides: ``dur_tgt [B, T]`` frames per symbol, ``pitch_tgt`` / ``energy_tgt``
+        ``[B, 1, T]`` (or ``[B, T]``) normalised values; ``pitch_transform(pitch, lens, mean, std)``
+        edits the predicted normalised pitch ``[B, 1, T]`` (mean/std in Hz).
+        Returns ``(mel [B, n_mel, frames], mel_lens [B], dur_pred [B, T], pitch_pred [B, 1, T],
+        energy_pred [B, T] or None)``.
+        """
+        _check_inputs(inputs, self.config.n_symbols)
+        pace = _check_pace(pace)
+        _check_speaker(speaker, inputs.size(0), self.n_speakers)
+        spk_emb = self._speaker_embedding(speaker, inputs.size(0), inputs.device)
+        enc_out, enc_mask = self.encoder(inputs, conditioning=spk_emb)
+
+        log_dur_pred = self.duration_predictor(enc_out, enc_mask).squeeze(-1)
+        dur_pred = torch.clamp(torch.exp(log_dur_pred) - 1, 0, max_duration)
+
+        pitch_pred = self.pitch_predictor(enc_out, enc_mask).permute(0, 2, 1)
+        if pitch_transform is not None:
+            if self.pitch_std[0] == 0.0:
+                mean, std = LJSPEECH_PITCH_MEAN, LJSPEECH_PITCH_STD
+            else:
+                mean, std = self.pitch_mean[0], self.pitch_std[0]
+            pitch_pred = pitch_transform(pitch_pred, enc_mask.sum(dim=(1, 2)), mean, std)
+        pitch = pitch_pred if pitch_tgt is None else \
+            _as_channels(pitch_tgt, self.config.pitch_conditioning_formants, inputs.size(1), "pitch_tgt")
+        enc_out = enc_out + self.pitch_emb(pitch.to(enc_out)).transpose(1, 2)
+
+        energy_pred = None
+        if self.energy_conditioning:
+            energy_pred = self.energy_predictor(enc_out, enc_mask).squeeze(-1)
+            energy = energy_pred.unsqueeze(1) if energy_tgt is None else \
+                _as_channels(energy_tgt, 1, inputs.size(1), "energy_tgt")
+            enc_out = enc_out + self.energy_emb(energy.to(enc_out)).transpose(1, 2)
+
+        if dur_tgt is not None:
+            dur_tgt = torch.as_tensor(dur_tgt, device=inputs.device)
+            if dur_tgt.shape != inputs.shape:
+                raise ValueError(f"dur_tgt must have the shape of inputs {list(inputs.shape)}, "
+                                 f"got {list(dur_tgt.shape)}")
+            if (dur_tgt < 0).any():
+                raise ValueError("dur_tgt must be >= 0")
+        len_regulated, dec_lens = regulate_len(dur_pred if dur_tgt is None else dur_tgt, enc_out, pace)
+        dec_out, _ = self.decoder(len_regulated, dec_lens)
+        mel_out = self.proj(dec_out).permute(0, 2, 1)
+        return mel_out, dec_lens, dur_pred, pitch_pred, energy_pred
+
+    def forward(self, inputs, use_gt_pitch=True, pace=1.0, max_duration=75):
+        """Training pass on NVIDIA's batch ``(text [B, T], text_lens, mel [B, n_mel, T_mel],
+        mel_lens, pitch_dense [B, F, T_mel], energy_dense [B, T_mel], speaker [B],
+        attn_prior [B, T_mel, T] or None[, audiopaths])``.
+
+        Durations come from the aligner (MAS over its soft attention), pitch and energy targets
+        are averaged over each symbol's frames. Returns ``(mel_out [B, T_mel', n_mel], dec_mask,
+        dur_pred, log_dur_pred, pitch_pred, pitch_tgt, energy_pred, energy_tgt, attn_soft,
+        attn_hard, attn_hard_dur, attn_logprob)``, as NVIDIA's.
+        """
+        (text, input_lens, mel_tgt, mel_lens, pitch_dense, energy_dense, speaker,
+         attn_prior) = inputs[:8]
+        text_max_len, mel_max_len = text.size(1), mel_tgt.size(2)
+
+        spk_emb = 0 if self.speaker_emb is None else \
+            self.speaker_emb(speaker).unsqueeze(1) * self.speaker_emb_weight
+        enc_out, enc_mask = self.encoder(text, conditioning=spk_emb)
+
+        log_dur_pred = self.duration_predictor(enc_out, enc_mask).squeeze(-1)
+        dur_pred = torch.clamp(torch.exp(log_dur_pred) - 1, 0, max_duration)
+        pitch_pred = self.pitch_predictor(enc_out, enc_mask).permute(0, 2, 1)
+
+        # alignment: symbol embeddings (no positions, no speaker) against the target mel
+        text_emb = self.encoder.word_emb(text)
+        attn_mask = ~mask_from_lens(input_lens, text_max_len)[..., None]
+        attn_soft, attn_logprob = self.attention(
+            mel_tgt, text_emb.permute(0, 2, 1), mel_lens, attn_mask, key_lens=input_lens,
+            keys_encoded=enc_out, attn_prior=attn_prior)
+        attn_hard = self.binarize_attention(attn_soft, input_lens, mel_lens)
+        attn_hard_dur = attn_hard.sum(2)[:, 0, :]
+        dur_tgt = attn_hard_dur
+        if not torch.equal(dur_tgt.sum(dim=1).long(), mel_lens.long()):
+            raise ValueError("the hard alignment does not cover mel_lens: each mel_len must be "
+                             "<= the mel length and each text must be non-empty")
+
+        pitch_tgt = average_pitch(pitch_dense, dur_tgt)
+        enc_out = enc_out + self.pitch_emb(pitch_tgt if use_gt_pitch else pitch_pred).transpose(1, 2)
+
+        energy_pred = energy_tgt = None
+        if self.energy_conditioning:
+            energy_pred = self.energy_predictor(enc_out, enc_mask).squeeze(-1)
+            energy_tgt = torch.log(1.0 + average_pitch(energy_dense.unsqueeze(1), dur_tgt))
+            enc_out = enc_out + self.energy_emb(energy_tgt).transpose(1, 2)
+            energy_tgt = energy_tgt.squeeze(1)
+
+        len_regulated, dec_lens = regulate_len(dur_tgt, enc_out, pace, mel_max_len)
+        dec_out, dec_mask = self.decoder(len_regulated, dec_lens)
+        mel_out = self.proj(dec_out)
+        return (mel_out, dec_mask, dur_pred, log_dur_pred, pitch_pred, pitch_tgt, energy_pred,
+                energy_tgt, attn_soft, attn_hard, attn_hard_dur, attn_logprob)
