@@ -1,5 +1,6 @@
 import importlib.util
 import json
+import re
 
 import numpy as np
 import pytest
@@ -63,3 +64,30 @@ def speechlike(seconds=1.0, sr=22050, seed=0):
     x = sum(np.sin(k * phase) / k for k in range(1, 30))
     x = x * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t) ** 2) + 0.02 * r.standard_normal(t.size)
     return (0.5 * x / np.abs(x).max()).astype(np.float32)
+
+
+# ---------------------------------------------------------------- NVIDIA / authors' layouts
+
+def to_legacy(sd):
+    """Our keys -> the authors' (torch.nn.utils.weight_norm) names."""
+    return {k.replace("parametrizations.weight.original0", "weight_g")
+             .replace("parametrizations.weight.original1", "weight_v"): v for k, v in sd.items()}
+
+
+def to_nvidia_nested(sd, n_kernels, prefix=""):
+    """Our flat resblocks.N -> NVIDIA's resblocks.i.j (and optional DDP prefix)."""
+    fix = lambda m: f"resblocks.{int(m.group(1)) // n_kernels}.{int(m.group(1)) % n_kernels}."
+    return {prefix + re.sub(r"^resblocks\.(\d+)\.", fix, k): v for k, v in to_legacy(sd).items()}
+
+
+NVIDIA_TRAIN_SETUP = {"segment_size": 8192, "filter_length": 1024, "num_mels": 80, "hop_length": 256,
+                      "win_length": 1024, "sampling_rate": 22050, "mel_fmin": 0.0, "mel_fmax": 8000.0,
+                      "mel_fmax_loss": None, "max_wav_value": 32768.0, "seed": 1234, "base_lr": 0.0003,
+                      "lr_decay": 0.9998, "epochs_all": 1000}
+
+
+def nvidia_config(c):
+    return {"upsample_rates": list(c.upsample_rates), "upsample_kernel_sizes": list(c.upsample_kernel_sizes),
+            "upsample_initial_channel": c.upsample_initial_channel, "resblock": c.resblock,
+            "resblock_kernel_sizes": list(c.resblock_kernel_sizes),
+            "resblock_dilation_sizes": [list(d) for d in c.resblock_dilation_sizes]}

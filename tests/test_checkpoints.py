@@ -4,7 +4,7 @@ import re
 import pytest
 import torch
 
-from conftest import TINY, TINY2, reference_generator
+from conftest import NVIDIA_TRAIN_SETUP, TINY, TINY2, nvidia_config, reference_generator, to_legacy, to_nvidia_nested
 from hifigan.audio import MelConfig
 from hifigan.checkpoints import (is_safetensors, load_generator_checkpoint, normalize_generator_state_dict,
                                  save_generator)
@@ -24,31 +24,6 @@ def _out(g, n_mels=80, frames=9):
     torch.manual_seed(7)
     with torch.no_grad():
         return g(torch.randn(1, n_mels, frames))
-
-
-def to_legacy(sd):
-    """Our keys -> the authors' (torch.nn.utils.weight_norm) names."""
-    return {k.replace("parametrizations.weight.original0", "weight_g")
-             .replace("parametrizations.weight.original1", "weight_v"): v for k, v in sd.items()}
-
-
-def to_nvidia_nested(sd, n_kernels, prefix=""):
-    """Our flat resblocks.N -> NVIDIA's resblocks.i.j (and optional DDP prefix)."""
-    fix = lambda m: f"resblocks.{int(m.group(1)) // n_kernels}.{int(m.group(1)) % n_kernels}."
-    return {prefix + re.sub(r"^resblocks\.(\d+)\.", fix, k): v for k, v in to_legacy(sd).items()}
-
-
-NVIDIA_TRAIN_SETUP = {"segment_size": 8192, "filter_length": 1024, "num_mels": 80, "hop_length": 256,
-                      "win_length": 1024, "sampling_rate": 22050, "mel_fmin": 0.0, "mel_fmax": 8000.0,
-                      "mel_fmax_loss": None, "max_wav_value": 32768.0, "seed": 1234, "base_lr": 0.0003,
-                      "lr_decay": 0.9998, "epochs_all": 1000}
-
-
-def nvidia_config(c):
-    return {"upsample_rates": list(c.upsample_rates), "upsample_kernel_sizes": list(c.upsample_kernel_sizes),
-            "upsample_initial_channel": c.upsample_initial_channel, "resblock": c.resblock,
-            "resblock_kernel_sizes": list(c.resblock_kernel_sizes),
-            "resblock_dilation_sizes": [list(d) for d in c.resblock_dilation_sizes]}
 
 
 def test_authors_format_with_config_json(tmp_path, reference_models):

@@ -52,3 +52,11 @@ def test_denoising_removes_the_bias_tone(generator):
         bias_audio = generator(torch.zeros(1, 80, 88))[:, 0]
     cleaned = d(bias_audio, strength=1.0)
     assert cleaned.square().mean() < 0.1 * bias_audio.square().mean()
+
+
+def test_audio_shorter_than_half_a_window(generator):
+    d = Denoiser(generator, n_fft=256, hop_length=64, win_length=256)
+    x = torch.from_numpy(speechlike(0.005))[None]  # 110 samples < 128
+    y = d(x, strength=0.0)
+    assert y.shape == (1, 1, x.shape[-1])
+    torch.testing.assert_close(y[:, 0], x, atol=1e-5, rtol=0)

@@ -29,6 +29,29 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--denoise", type=float, default=0.0, metavar="S",
                    help="denoiser strength, e.g. 0.005 (default 0: off)")
     v.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
+
+    s = sub.add_parser("synthesize", help="text -> speech (FastPitch + HiFi-GAN)",
+                       description="Synthesize one text to a .wav, or a file of texts (one utterance per line; "
+                                   "'-' reads stdin) to DIR/0001.wav, 0002.wav, ... in line order.")
+    s.add_argument("text", nargs="?", help="the text to speak (or use -i)")
+    s.add_argument("-i", "--input", metavar="FILE", help="text file, one utterance per line; - for stdin")
+    s.add_argument("-o", "--output", required=True, metavar="OUT", help="a .wav for TEXT, a folder for -i")
+    s.add_argument("--fastpitch", default="auto", metavar="NAME|PATH",
+                   help="FastPitch checkpoint (NVIDIA's or ours); default: NVIDIA's file in $TORCH_HOME/checkpoints")
+    s.add_argument("--vocoder", default="lj_v1", metavar="NAME|PATH", help="lj_v1 (default), universal_v1 or a path")
+    s.add_argument("--pace", type=float, default=1.0, help="speaking rate: >1 faster, <1 slower (default 1)")
+    s.add_argument("--pitch-shift", type=float, default=0.0, metavar="HZ", help="shift the pitch by HZ")
+    s.add_argument("--pitch-flatten", action="store_true", help="monotone speech")
+    s.add_argument("--pitch-invert", action="store_true", help="mirror the pitch contour around the mean")
+    s.add_argument("--pitch-amplify", type=float, default=1.0, metavar="X", help="scale the pitch contour by X")
+    s.add_argument("--energy-scale", type=float, default=1.0, metavar="X", help="scale the predicted energy")
+    s.add_argument("--denoise", type=float, default=0.0, metavar="S", help="denoiser strength, e.g. 0.005")
+    s.add_argument("--speaker", type=int, default=0, metavar="N", help="speaker id of a multi-speaker model")
+    s.add_argument("--batch-size", type=int, default=8, metavar="N", help="sentences per FastPitch batch")
+    s.add_argument("--save-mel", action="store_true", help="also write each mel as .npy beside its .wav")
+    s.add_argument("--plot", metavar="PNG", help="spectrogram picture: a .png for TEXT, a folder for -i")
+    s.add_argument("--cmudict", metavar="PATH", help="a cmudict-0.7b file instead of the packaged dictionary")
+    s.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
     return p
 
 
@@ -142,6 +165,113 @@ def cmd_vocode(args) -> int:
     return 1 if failed else 0
 
 
+def _read_lines(source: str) -> list[str]:
+    if source == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise CliError(f"{path}: no such file")
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as e:
+            raise CliError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    while lines and not lines[-1].strip():  # a trailing newline or two is not an utterance
+        lines.pop()
+    if not lines:
+        raise CliError(f"{'stdin' if source == '-' else source}: no text")
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            raise CliError(f"{'stdin' if source == '-' else source}, line {n}: empty line (one utterance per line)")
+    return lines
+
+
+def _save_mel(path: Path, mel) -> None:
+    import os
+    import uuid
+
+    import numpy as np
+
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        with open(tmp, "wb") as f:
+            np.save(f, mel.numpy().astype(np.float32))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def cmd_synthesize(args) -> int:
+    import torch
+    from tqdm import tqdm
+
+    from hifigan.audio import write_wav
+    from hifigan.errors import HifiganError
+    from hifigan.pipeline import PitchTransform, TextToSpeech
+    from hifigan.plot import plot_spectrogram
+
+    if (args.text is None) == (args.input is None):
+        raise CliError("give either TEXT or -i FILE")
+    if str(args.device).startswith("cuda") and not torch.cuda.is_available():
+        raise CliError(f"--device {args.device}: CUDA is not available on this machine")
+    if not args.denoise >= 0:
+        raise CliError(f"--denoise must be >= 0, got {args.denoise}")
+    if not args.pace > 0:
+        raise CliError(f"--pace must be > 0, got {args.pace}")
+    if args.batch_size < 1:
+        raise CliError(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.text is not None:
+        if not args.text.strip():
+            raise CliError("TEXT is empty")
+        texts, out = [args.text], Path(args.output)
+        if out.suffix.lower() != ".wav":
+            raise CliError(f"{out}: the output of one text must be a .wav file")
+        wavs = [out]
+        pngs = [Path(args.plot)] if args.plot else [None]
+        if args.plot and pngs[0].suffix.lower() != ".png":
+            raise CliError(f"{args.plot}: --plot needs a .png path")
+    else:
+        texts, out = _read_lines(args.input), Path(args.output)
+        if out.exists() and not out.is_dir():
+            raise CliError(f"{out}: -i writes a folder of .wav files, but this is a file")
+        width = max(4, len(str(len(texts))))
+        wavs = [out / f"{n:0{width}d}.wav" for n in range(1, len(texts) + 1)]
+        pngs = [Path(args.plot) / w.with_suffix(".png").name for w in wavs] if args.plot else [None] * len(wavs)
+    pitch = PitchTransform(args.pitch_flatten, args.pitch_invert, args.pitch_amplify, args.pitch_shift)
+    text_kw = {"cmudict_path": args.cmudict} if args.cmudict else {}
+    tts = TextToSpeech.from_pretrained(args.fastpitch, args.vocoder, device=args.device,
+                                       batch_size=args.batch_size, **text_kw)
+    kw = dict(pace=args.pace, pitch=pitch, speaker=args.speaker, energy_scale=args.energy_scale, denoise=args.denoise)
+    # Check every line before writing anything: a bad line fails the run with its number, no partial outputs.
+    for n, text in enumerate(texts, 1):
+        try:
+            tts.text_processor.encode_text(text)
+        except HifiganError as e:
+            where = f"line {n}: " if args.input else ""
+            raise CliError(f"{where}{e}") from None
+    chunk = max(1, args.batch_size)
+    bar = tqdm(total=len(texts), desc="synthesizing", unit="utt", disable=len(texts) < 2)
+    for start in range(0, len(texts), chunk):
+        try:
+            utts = tts.synthesize_utterances(texts[start:start + chunk], **kw)
+        except HifiganError as e:
+            where = f"lines {start + 1}-{start + chunk}: " if args.input else ""
+            raise CliError(f"{where}{e}") from None
+        for utt, wav, png in zip(utts, wavs[start:], pngs[start:]):
+            write_wav(wav, utt.audio, utt.sample_rate)
+            if args.save_mel:
+                _save_mel(wav.with_suffix(".npy"), utt.mel)
+            if png is not None:
+                c = tts.vocoder.mel_config
+                plot_spectrogram(utt.mel, png, c.sample_rate, c.hop_length, title=wav.name, f_max=c.f_max)
+        bar.update(len(utts))
+    bar.close()
+    if len(texts) > 1:
+        print(f"wrote {len(texts)} files to {out}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -151,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     from hifigan.errors import HifiganError
 
     try:
-        return {"vocode": cmd_vocode}[args.command](args)
+        return {"vocode": cmd_vocode, "synthesize": cmd_synthesize}[args.command](args)
     except (CliError, HifiganError) as e:
         print(f"hifigan: error: {e}", file=sys.stderr)
         return 1

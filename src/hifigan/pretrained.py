@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 
 from hifigan.errors import CheckpointError
@@ -33,14 +34,62 @@ def bundled_vocoder_path(name: str) -> Path:
     return path
 
 
+def _existing_file(name_or_path, unknown_name: str) -> Path:
+    """``name_or_path`` as an existing file; a bare word (no dot or slash) gets ``unknown_name``."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    if isinstance(name_or_path, str) and not any(c in name_or_path for c in "/\\."):
+        raise CheckpointError(unknown_name)
+    raise CheckpointError(f"{path}: no such checkpoint file")
+
+
 def resolve_vocoder(name_or_path) -> Path:
     """A bundled name, or the path of a checkpoint file."""
     if isinstance(name_or_path, str) and name_or_path in BUNDLED_VOCODERS:
         return bundled_vocoder_path(name_or_path)
-    path = Path(name_or_path)
-    if path.is_file():
+    return _existing_file(name_or_path, f"unknown vocoder {name_or_path!r}: use one of "
+                                        f"{', '.join(BUNDLED_VOCODERS)} or a checkpoint path")
+
+
+# NVIDIA's pretrained files, looked up where NVIDIA's torch.hub code keeps them.
+NVIDIA_FASTPITCH_FILE = "nvidia_fastpitch_210824+cfg.pt"
+NVIDIA_HIFIGAN_FILE = "hifigan_gen_checkpoint_10000_ft.pt"
+NGC_URLS = {
+    NVIDIA_FASTPITCH_FILE: "https://api.ngc.nvidia.com/v2/models/nvidia/dle/fastpitch__pyt_ckpt/versions/"
+                           "21.12.1_amp/files/nvidia_fastpitch_210824+cfg.pt",
+    NVIDIA_HIFIGAN_FILE: "https://api.ngc.nvidia.com/v2/models/nvidia/dle/hifigan__pyt_ckpt_mode-finetune_ds-"
+                         "ljs22khz/versions/21.08.0_amp/files/hifigan_gen_checkpoint_10000_ft.pt",
+}
+
+
+def checkpoints_dir() -> Path:
+    """``$TORCH_HOME/checkpoints`` (default ``~/.cache/torch/checkpoints``), as torch.hub resolves it."""
+    home = os.getenv("TORCH_HOME") or os.path.join(os.getenv("XDG_CACHE_HOME", "~/.cache"), "torch")
+    return Path(os.path.expanduser(home)) / "checkpoints"
+
+
+def pretrained_file(name: str, checkpoint=None) -> Path:
+    """``checkpoint`` if given, else NVIDIA's file ``name`` in :func:`checkpoints_dir`; never downloads."""
+    if checkpoint is not None:
+        path = Path(checkpoint)
+        if not path.is_file():
+            raise CheckpointError(f"{path}: no such checkpoint file")
         return path
-    if isinstance(name_or_path, str) and not any(c in name_or_path for c in "/\\.") :
-        raise CheckpointError(f"unknown vocoder {name_or_path!r}: use one of "
-                              f"{', '.join(BUNDLED_VOCODERS)} or a checkpoint path")
-    raise CheckpointError(f"{path}: no such checkpoint file")
+    path = checkpoints_dir() / name
+    if not path.is_file():
+        raise CheckpointError(f"pretrained file missing and nothing is downloaded: put {name} at {path} "
+                              f"(from {NGC_URLS[name]}) or pass checkpoint=<path>")
+    return path
+
+
+def resolve_fastpitch(name_or_path) -> Path:
+    """A FastPitch checkpoint path; ``"auto"`` means NVIDIA's file in :func:`checkpoints_dir` if present."""
+    if name_or_path == "auto":
+        path = checkpoints_dir() / NVIDIA_FASTPITCH_FILE
+        if path.is_file():
+            return path
+        raise CheckpointError(f"no FastPitch voice is bundled yet (our trained default voice is still to come): "
+                              f"pass a checkpoint path, e.g. NVIDIA's {NVIDIA_FASTPITCH_FILE}, or put that file at {path}")
+    return _existing_file(name_or_path, f"no pretrained FastPitch named {name_or_path!r} is bundled yet; pass a "
+                                        f"checkpoint path (NVIDIA's {NVIDIA_FASTPITCH_FILE} or one of ours)")

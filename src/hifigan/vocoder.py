@@ -10,6 +10,13 @@ from hifigan.errors import MelError
 from hifigan.models import Denoiser, Generator
 
 
+def audio_train_setup(cfg: MelConfig) -> dict:
+    """The audio keys of NVIDIA's ``train_setup`` dict, as the seed page compares them."""
+    return {"sampling_rate": cfg.sample_rate, "filter_length": cfg.n_fft, "hop_length": cfg.hop_length,
+            "win_length": cfg.win_length, "num_mels": cfg.n_mels, "mel_fmin": cfg.f_min,
+            "mel_fmax": cfg.f_max, "max_wav_value": 32768.0}
+
+
 class Vocoder(nn.Module):
     """Mel ``[B, n_mels, T]`` -> audio ``[B, 1, T * hop_length]`` in [-1, 1].
 
@@ -27,7 +34,7 @@ class Vocoder(nn.Module):
         super().__init__()
         self.generator = generator
         self.mel_config = mel_config
-        self.train_setup = dict(train_setup or {})
+        self.train_setup = {**audio_train_setup(mel_config), **(train_setup or {})}
         self.chunk_frames = chunk_frames
         self.context_frames = context_frames
         self._denoiser: Denoiser | None = None

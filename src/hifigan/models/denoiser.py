@@ -30,9 +30,12 @@ class Denoiser(nn.Module):
     def forward(self, audio: torch.Tensor, strength: float = 0.1) -> torch.Tensor:
         """``audio`` ``[B, T]`` or ``[B, 1, T]`` -> denoised ``[B, 1, T]`` (float32)."""
         x = audio.float().reshape(audio.shape[0], -1)
+        n = x.shape[-1]
+        if n <= self.n_fft // 2:  # too short to reflect-pad: zero-extend, then cut back
+            x = torch.nn.functional.pad(x, (0, self.n_fft - n))
         spec = self._stft(x)
         magnitude = torch.clamp(spec.abs() - self.bias_spec.float() * strength, min=0.0)
         spec = torch.polar(magnitude, spec.angle())
         out = torch.istft(spec, self.n_fft, self.hop_length, self.win_length, self.window.to(x.device),
                           center=True, length=x.shape[-1])
-        return out[:, None]
+        return out[:, None, :n]

@@ -1,0 +1,172 @@
+"""Text to speech: text -> ids -> FastPitch -> HiFi-GAN -> (denoiser) -> audio."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from hifigan.audio import write_wav
+from hifigan.errors import HifiganError, TextError
+from hifigan.text import TextProcessor, split_sentences
+from hifigan.vocoder import Vocoder
+
+
+@dataclass
+class PitchTransform:
+    """NVIDIA's pitch controls, applied in this order to the normalised predicted pitch:
+    flatten (x0), invert (x-1), amplify (xA), then shift by ``shift_hz`` (added as hz / std)."""
+
+    flatten: bool = False
+    invert: bool = False
+    amplify: float = 1.0
+    shift_hz: float = 0.0
+
+    def __bool__(self) -> bool:
+        return self.flatten or self.invert or self.amplify != 1.0 or self.shift_hz != 0.0
+
+    def __call__(self, pitch, pitch_lens, mean, std):
+        if self.flatten:
+            pitch = pitch * 0.0
+        if self.invert:
+            pitch = pitch * -1.0
+        if self.amplify != 1.0:
+            pitch = pitch * self.amplify
+        if self.shift_hz:
+            pitch = pitch + self.shift_hz / std
+        return pitch
+
+
+@dataclass
+class Utterance:
+    audio: np.ndarray  # float32 in [-1, 1]
+    mel: torch.Tensor  # [n_mels, T], the concatenated sentences (pauses not included)
+    sample_rate: int
+
+
+class TextToSpeech:
+    """``TextToSpeech(fastpitch, vocoder)``; ``.synthesize(text) -> (audio, sample_rate)``.
+
+    Texts are split into sentences, which are run in batches sorted by length; results come back
+    in input order, each trimmed to its own length, with ``sentence_pause`` seconds between sentences.
+    """
+
+    def __init__(self, fastpitch: torch.nn.Module, vocoder: Vocoder, text_processor: TextProcessor | None = None,
+                 batch_size: int = 8, sentence_pause: float = 0.2, max_sentence_chars: int = 400):
+        n_mels = fastpitch.config.n_mel_channels
+        if n_mels != vocoder.n_mels:
+            raise HifiganError(f"FastPitch makes {n_mels}-channel mels but the vocoder expects {vocoder.n_mels}")
+        if batch_size < 1:
+            raise HifiganError(f"batch_size must be >= 1, got {batch_size}")
+        self.fastpitch = fastpitch.eval()
+        self.vocoder = vocoder.eval()
+        self.text_processor = text_processor or TextProcessor()
+        n_symbols = fastpitch.config.n_symbols
+        if n_symbols != len(self.text_processor.symbols):
+            raise HifiganError(f"FastPitch has {n_symbols} symbol embeddings but the text processor's "
+                               f"{self.text_processor.symbol_set} has {len(self.text_processor.symbols)} symbols")
+        self.batch_size = batch_size
+        self.sentence_pause = sentence_pause
+        self.max_sentence_chars = max_sentence_chars
+
+    @classmethod
+    def from_pretrained(cls, fastpitch="auto", vocoder="lj_v1", device="cpu", **kwargs) -> "TextToSpeech":
+        from hifigan.acoustic import load_fastpitch
+        from hifigan.vocoder import load_vocoder
+
+        text_kw = {k: kwargs.pop(k) for k in ("symbol_set", "cleaners", "p_arpabet", "cmudict_path",
+                                              "heteronyms_path", "handle_ambiguous") if k in kwargs}
+        model = load_fastpitch(fastpitch, device=device)
+        setup = getattr(model, "train_setup", {})  # a checkpoint may say how its text was encoded
+        for ours, theirs in (("symbol_set", "symbol_set"), ("cleaners", "text_cleaners"), ("p_arpabet", "p_arpabet")):
+            if theirs in setup and ours not in text_kw:
+                text_kw[ours] = setup[theirs]
+        return cls(model, load_vocoder(vocoder, device=device), TextProcessor(**text_kw), **kwargs)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.fastpitch.parameters()).device
+
+    @property
+    def sample_rate(self) -> int:
+        return self.vocoder.sample_rate
+
+    # ------------------------------------------------------------------------------------------
+
+    def _check(self, pace: float, speaker: int, energy_scale: float) -> None:
+        if not (isinstance(pace, (int, float)) and math.isfinite(pace) and pace > 0):
+            raise HifiganError(f"pace must be a finite number > 0, got {pace}")
+        if not math.isfinite(energy_scale):
+            raise HifiganError(f"energy_scale must be finite, got {energy_scale}")
+        n = self.fastpitch.config.n_speakers
+        if not isinstance(speaker, int) or not 0 <= speaker < n:
+            raise HifiganError(f"speaker {speaker} out of range: the model has {n} speaker{'s' * (n != 1)} (0-{n - 1})")
+
+    @torch.inference_mode()
+    def _mels(self, ids: list[list[int]], pace, pitch_transform, speaker, energy_scale) -> list[torch.Tensor]:
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+        out: list[torch.Tensor | None] = [None] * len(ids)
+        pad = self.text_processor.pad_idx
+        for b in range(0, len(order), self.batch_size):
+            idx = order[b:b + self.batch_size]
+            rows = [torch.tensor(ids[i], dtype=torch.long) for i in idx]
+            text = torch.nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=pad).to(self.device)
+            kw = dict(pace=pace, pitch_transform=pitch_transform, speaker=speaker)
+            mel, mel_lens, dur, pitch, energy = self.fastpitch.infer(text, **kw)[:5]
+            if energy_scale != 1.0:  # second pass with the scaled energy, same durations and pitch
+                mel, mel_lens = self.fastpitch.infer(text, pace=pace, dur_tgt=dur, pitch_tgt=pitch,
+                                                     energy_tgt=energy * energy_scale, speaker=speaker)[:2]
+            for row, i in enumerate(idx):
+                out[i] = mel[row, :, :int(mel_lens[row])].float()
+        return out
+
+    def synthesize_utterances(self, texts: list[str], pace: float = 1.0,
+                              pitch: PitchTransform | Callable | None = None, speaker: int = 0,
+                              energy_scale: float = 1.0, denoise: float = 0.0) -> list[Utterance]:
+        """Several texts at once (batched across all their sentences); results in input order."""
+        self._check(pace, speaker, energy_scale)
+        pitch_transform = pitch if callable(pitch) and bool(pitch) else None  # a no-op PitchTransform is falsy
+        items, owners = [], []
+        for n, text in enumerate(texts):
+            if not isinstance(text, str) or not text.strip():
+                raise TextError(f"text {n + 1} is empty")
+            for sentence in split_sentences(text, self.max_sentence_chars):
+                try:
+                    items.append(self.text_processor.encode_text(sentence))
+                except TextError:
+                    continue  # a sentence of only symbols; the text as a whole is checked below
+                owners.append(n)
+        spoken = set(owners)
+        for n in range(len(texts)):
+            if n not in spoken:
+                raise TextError(f"text {n + 1}: nothing to say, it cleans to no symbols ({texts[n][:40]!r})")
+        mels = self._mels(items, pace, pitch_transform, speaker, energy_scale)
+        pause = np.zeros(int(round(self.sentence_pause * self.sample_rate)), np.float32)
+        results = []
+        for n in range(len(texts)):
+            parts = [m for m, o in zip(mels, owners) if o == n]
+            audio = []
+            for k, mel in enumerate(parts):
+                if k:
+                    audio.append(pause)
+                if mel.shape[-1] == 0:
+                    continue
+                audio.append(self.vocoder.vocode(mel[None], denoise)[0].cpu().numpy())
+            wav = np.concatenate(audio) if audio else np.zeros(0, np.float32)
+            if wav.size == 0:
+                raise HifiganError(f"text {n + 1}: the model predicted no frames (all durations rounded to 0)")
+            results.append(Utterance(wav.astype(np.float32, copy=False), torch.cat(parts, dim=-1).cpu(),
+                                     self.sample_rate))
+        return results
+
+    def synthesize(self, text: str, **kwargs) -> tuple[np.ndarray, int]:
+        """``(float32 audio in [-1, 1], sample_rate)``; keyword arguments as :meth:`synthesize_utterances`."""
+        utt = self.synthesize_utterances([text], **kwargs)[0]
+        return utt.audio, utt.sample_rate
+
+    def to_file(self, text: str, path, **kwargs) -> Path:
+        audio, sr = self.synthesize(text, **kwargs)
+        return write_wav(path, audio, sr)

@@ -1,0 +1,303 @@
+"""End to end: NVIDIA-format checkpoints in $TORCH_HOME, the seed page's code via torch.hub,
+the TextToSpeech pipeline and `hifigan synthesize`."""
+import math
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from conftest import NVIDIA_TRAIN_SETUP, TINY, nvidia_config, to_nvidia_nested
+from hifigan.audio import MelConfig
+from hifigan.checkpoints import save_generator
+from hifigan.cli import main
+from hifigan.errors import HifiganError, TextError
+from hifigan.models import Generator, GeneratorConfig
+from hifigan.models.fastpitch import FastPitch, FastPitchConfig
+from hifigan.pipeline import PitchTransform, TextToSpeech
+from hifigan.vocoder import Vocoder
+
+REPO = str(Path(__file__).resolve().parents[1])
+FRAMES_PER_SYMBOL = 3
+TINY_FP = dict(symbols_embedding_dim=32, in_fft_n_layers=1, in_fft_n_heads=2, in_fft_d_head=16,
+               in_fft_conv1d_filter_size=64, in_fft_output_size=32, out_fft_n_layers=1, out_fft_n_heads=2,
+               out_fft_d_head=16, out_fft_conv1d_filter_size=64, out_fft_output_size=32,
+               dur_predictor_filter_size=32, pitch_predictor_filter_size=32, energy_predictor_filter_size=32)
+
+
+def make_fastpitch(**overrides) -> FastPitch:
+    """Random weights, but a duration predictor that says 3 frames for every symbol."""
+    model = FastPitch(FastPitchConfig.from_dict({**FastPitchConfig().to_dict(), **overrides}))
+    with torch.no_grad():
+        model.duration_predictor.fc.weight.zero_()
+        model.duration_predictor.fc.bias.fill_(math.log(1 + FRAMES_PER_SYMBOL))
+    return model.eval()
+
+
+def nvidia_fastpitch_ckpt(model: FastPitch, prefix="module."):
+    return {"state_dict": {prefix + k: v for k, v in model.state_dict().items()}, "config": model.config.to_dict(),
+            "train_setup": {}, "epoch": 1000, "iteration": 100000, "optimizer": None}
+
+
+def nvidia_hifigan_ckpt(config: GeneratorConfig, train_setup: dict):
+    g = Generator(config)
+    return {"generator": to_nvidia_nested(g.state_dict(), len(config.resblock_kernel_sizes)),
+            "gen_ema": None, "config": nvidia_config(config), "train_setup": train_setup,
+            "train_state": {"epoch": 10000, "iters_all": 1}}
+
+
+@pytest.fixture
+def torch_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    (tmp_path / "torch" / "checkpoints").mkdir(parents=True)
+    return tmp_path / "torch" / "checkpoints"
+
+
+def install_nvidia_files(ckpt_dir: Path, size: str):
+    if size == "tiny":
+        fp, gen_cfg, setup = make_fastpitch(**TINY_FP), TINY, {**NVIDIA_TRAIN_SETUP, "hop_length": 16}
+    else:
+        fp, gen_cfg, setup = make_fastpitch(), GeneratorConfig(), NVIDIA_TRAIN_SETUP
+    torch.save(nvidia_fastpitch_ckpt(fp), ckpt_dir / "nvidia_fastpitch_210824+cfg.pt")
+    torch.save(nvidia_hifigan_ckpt(gen_cfg, setup), ckpt_dir / "hifigan_gen_checkpoint_10000_ft.pt")
+    return fp, gen_cfg
+
+
+# ---------------------------------------------------------------- the seed page, via torch.hub
+
+@pytest.mark.parametrize("size", ["tiny", "default"])
+def test_seed_page_example_runs_to_audio_wav(torch_home, tmp_path, monkeypatch, size):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    _, gen_cfg = install_nvidia_files(torch_home, size)
+    monkeypatch.chdir(tmp_path)
+    # ---- the seed page's code, with this repository and source='local' (IPython display left out)
+    import matplotlib.pyplot as plt
+
+    warnings.filterwarnings('ignore')
+    device = torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+    fastpitch, generator_train_setup = torch.hub.load(REPO, 'nvidia_fastpitch', source='local')
+    hifigan, vocoder_train_setup, denoiser = torch.hub.load(REPO, 'nvidia_hifigan', source='local')
+    CHECKPOINT_SPECIFIC_ARGS = [
+        'sampling_rate', 'hop_length', 'win_length', 'p_arpabet', 'text_cleaners',
+        'symbol_set', 'max_wav_value', 'prepend_space_to_text',
+        'append_space_to_text']
+    for k in CHECKPOINT_SPECIFIC_ARGS:
+        v1 = generator_train_setup.get(k, None)
+        v2 = vocoder_train_setup.get(k, None)
+        assert v1 is None or v2 is None or v1 == v2, \
+            f'{k} mismatch in spectrogram generator and vocoder'
+    fastpitch.to(device)
+    hifigan.to(device)
+    denoiser.to(device)
+    tp = torch.hub.load(REPO, 'nvidia_textprocessing_utils', cmudict_path=None, heteronyms_path=None, source='local')
+    text = "Say this smoothly, to prove you are not a robot."
+    batches = tp.prepare_input_sequence([text], batch_size=1)
+    gen_kw = {'pace': 1.0,
+              'speaker': 0,
+              'pitch_tgt': None,
+              'pitch_transform': None}
+    denoising_strength = 0.005
+    for batch in batches:
+        with torch.no_grad():
+            mel, mel_lens, *_ = fastpitch(batch['text'].to(device), **gen_kw)
+            audios = hifigan(mel).float()
+            audios = denoiser(audios.squeeze(1), denoising_strength)
+            audios = audios.squeeze(1) * vocoder_train_setup['max_wav_value']
+    plt.figure(figsize=(10, 12))
+    res_mel = mel[0].detach().cpu().numpy()
+    plt.imshow(res_mel, origin='lower')
+    plt.xlabel('time')
+    plt.ylabel('frequency')
+    _ = plt.title('Spectrogram')
+    audio_numpy = audios[0].cpu().numpy()
+    from scipy.io.wavfile import write
+    write("audio.wav", vocoder_train_setup['sampling_rate'], audio_numpy)
+    plt.close("all")
+    # ---- what came out
+    n_ids = batches[0]["text_lens"][0].item()
+    assert not fastpitch.training and not hifigan.training
+    assert mel.shape == (1, 80, n_ids * FRAMES_PER_SYMBOL) and mel_lens.tolist() == [n_ids * FRAMES_PER_SYMBOL]
+    rate, written = __import__("scipy.io.wavfile").io.wavfile.read("audio.wav")
+    assert rate == 22050 and written.shape == (n_ids * FRAMES_PER_SYMBOL * gen_cfg.hop_length,)
+    assert np.isfinite(written).all()
+
+
+def test_hub_without_files_says_where_to_put_them(torch_home):
+    with pytest.raises(HifiganError, match=re.escape(str(torch_home / "nvidia_fastpitch_210824+cfg.pt"))):
+        torch.hub.load(REPO, "nvidia_fastpitch", source="local")
+    with pytest.raises(HifiganError, match="hifigan_gen_checkpoint_10000_ft.pt"):
+        torch.hub.load(REPO, "nvidia_hifigan", source="local")
+
+
+def test_hub_checkpoint_keyword_and_unpretrained(tmp_path):
+    fp = make_fastpitch(**TINY_FP)
+    torch.save(nvidia_fastpitch_ckpt(fp, prefix=""), tmp_path / "fp.pt")
+    model, setup = torch.hub.load(REPO, "nvidia_fastpitch", source="local", checkpoint=tmp_path / "fp.pt")
+    assert not model.training and setup == {}
+    ids = torch.tensor([[20, 30, 40, 11, 50]])
+    with torch.no_grad():
+        torch.testing.assert_close(model(ids)[0], fp.infer(ids)[0])
+    bare, _ = torch.hub.load(REPO, "nvidia_fastpitch", pretrained=False, source="local", n_speakers=3)
+    assert bare.config.n_speakers == 3
+    voc, _, den = torch.hub.load(REPO, "nvidia_hifigan", pretrained=False, source="local", upsample_initial_channel=32)
+    assert den is None and voc.generator.config.upsample_initial_channel == 32
+    lj = torch.hub.load(REPO, "hifigan", "lj_v1", source="local")
+    assert isinstance(lj, Vocoder) and lj.sample_rate == 22050
+
+
+# ---------------------------------------------------------------- TextToSpeech
+
+@pytest.fixture(scope="module")
+def tiny_tts():
+    torch.manual_seed(0)
+    fp = make_fastpitch(**TINY_FP, n_speakers=2)
+    vocoder = Vocoder(Generator(TINY, weight_norm=False), MelConfig(hop_length=16)).eval()
+    return TextToSpeech(fp, vocoder, batch_size=2)
+
+
+def test_batched_results_are_in_input_order_and_trimmed(tiny_tts):
+    texts = ["A long sentence with quite a few words in it.", "Short.", "A medium one here."]
+    utts = tiny_tts.synthesize_utterances(texts)
+    for text, utt in zip(texts, utts):
+        n = len(tiny_tts.text_processor.encode_text(text))
+        assert utt.mel.shape == (80, n * FRAMES_PER_SYMBOL)
+        assert utt.audio.shape == (n * FRAMES_PER_SYMBOL * 16,) and utt.audio.dtype == np.float32
+        alone, _ = tiny_tts.synthesize(text)
+        np.testing.assert_allclose(utt.audio, alone, atol=1e-5)  # batching and padding change nothing
+
+
+def test_long_text_is_split_and_joined_with_pauses(tiny_tts):
+    text = "First sentence here. Second one follows! And a third?"
+    audio, sr = tiny_tts.synthesize(text)
+    lens = [len(tiny_tts.text_processor.encode_text(s)) * FRAMES_PER_SYMBOL * 16
+            for s in ["First sentence here.", "Second one follows!", "And a third?"]]
+    pause = round(0.2 * sr)
+    assert len(audio) == sum(lens) + 2 * pause
+    assert not audio[lens[0]:lens[0] + pause].any()
+
+
+def test_pace_pitch_energy_and_speaker(tiny_tts):
+    base, _ = tiny_tts.synthesize("Hello there.")
+    fast, _ = tiny_tts.synthesize("Hello there.", pace=1.5)
+    assert len(fast) == pytest.approx(len(base) / 1.5, rel=0.05)
+    calls = []
+
+    def spy(pitch, lens, mean, std):
+        calls.append((pitch.shape, lens.tolist(), float(mean), float(std)))
+        return pitch
+
+    tiny_tts.synthesize("Hello there.", pitch=spy)
+    n = len(tiny_tts.text_processor.encode_text("Hello there."))
+    assert calls and calls[0][1] == [n]
+    flat, _ = tiny_tts.synthesize("Hello there.", pitch=PitchTransform(flatten=True))
+    assert not np.allclose(flat, base)
+    louder, _ = tiny_tts.synthesize("Hello there.", energy_scale=2.0)
+    assert louder.shape == base.shape and not np.allclose(louder, base)
+    other, _ = tiny_tts.synthesize("Hello there.", speaker=1)
+    assert not np.allclose(other, base)
+
+
+def test_pitch_transform_matches_nvidias_formula():
+    pitch, std = torch.tensor([[1.0, -2.0, 0.5]]), 50.0
+    t = PitchTransform(invert=True, amplify=2.0, shift_hz=25.0)
+    torch.testing.assert_close(t(pitch, None, 200.0, std), pitch * -1.0 * 2.0 + 25.0 / std)
+    assert PitchTransform(flatten=True)(pitch, None, 0, std).abs().sum() == 0 and not PitchTransform()
+
+
+@pytest.mark.parametrize("kw,pattern", [(dict(pace=0), "pace"), (dict(pace=-1.0), "pace"),
+                                        (dict(pace=float("nan")), "pace"), (dict(speaker=2), "speaker 2 out of range"),
+                                        (dict(speaker=-1), "out of range")])
+def test_bad_arguments(tiny_tts, kw, pattern):
+    with pytest.raises(HifiganError, match=pattern):
+        tiny_tts.synthesize("Hello.", **kw)
+
+
+def test_bad_texts(tiny_tts):
+    with pytest.raises(TextError, match="text 2 is empty"):
+        tiny_tts.synthesize_utterances(["Fine.", "  "])
+    with pytest.raises(TextError, match="nothing to say"):
+        tiny_tts.synthesize("🎉 🔥")
+
+
+def test_mismatched_models():
+    fp = make_fastpitch(**TINY_FP, n_mel_channels=64)
+    with pytest.raises(HifiganError, match="64-channel"):
+        TextToSpeech(fp, Vocoder(Generator(TINY), MelConfig(hop_length=16)))
+
+
+# ---------------------------------------------------------------- hifigan synthesize
+
+@pytest.fixture
+def tiny_files(tmp_path):
+    from hifigan.checkpoints import save_fastpitch
+
+    fp = save_fastpitch(tmp_path / "fp.safetensors", make_fastpitch(**TINY_FP, n_speakers=2))
+    voc = save_generator(tmp_path / "voc.safetensors", Generator(TINY, weight_norm=False), MelConfig(hop_length=16))
+    return ["--fastpitch", str(fp), "--vocoder", str(voc)]
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    return code, capsys.readouterr().err
+
+
+def test_cli_one_text_with_mel_and_plot(tmp_path, capsys, tiny_files):
+    out = tmp_path / "o" / "hello.wav"
+    code, err = run(capsys, "synthesize", "Hello world.", "-o", out, "--save-mel", "--plot", tmp_path / "s.png",
+                    "--pace", "1.25", "--pitch-shift", "20", "--denoise", "0.01", *tiny_files)
+    assert code == 0, err
+    mel = np.load(out.with_suffix(".npy"))
+    assert mel.shape[0] == 80 and sf.info(str(out)).frames == mel.shape[1] * 16
+    assert (tmp_path / "s.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_file_in_line_order_with_progress(tmp_path, capsys, tiny_files):
+    lines = ["The first line is the longest line of all.", "Second.", "Third line, medium."]
+    (tmp_path / "in.txt").write_text("\n".join(lines) + "\n")
+    code, err = run(capsys, "synthesize", "-i", tmp_path / "in.txt", "-o", tmp_path / "out", "--batch-size", "2",
+                    "--plot", tmp_path / "plots", *tiny_files)
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0001.wav", "0002.wav", "0003.wav"]
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["0001.png", "0002.png", "0003.png"]
+    durations = [sf.info(str(tmp_path / "out" / f"000{i}.wav")).frames for i in (1, 2, 3)]
+    assert durations[0] > durations[2] > durations[1]
+    assert "3/3" in err
+
+
+def test_cli_stdin(tmp_path, capsys, monkeypatch, tiny_files):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("One.\nTwo.\n"))
+    code, err = run(capsys, "synthesize", "-i", "-", "-o", tmp_path / "out", *tiny_files)
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["0001.wav", "0002.wav"]
+
+
+@pytest.mark.parametrize("content,argv,pattern", [
+    ("Fine.\n\nAlso fine.\n", [], "line 2: empty line"),
+    ("Fine.\n🎉🔥\n", [], "line 2: nothing to say"),
+    ("Fine.\n", ["--speaker", "5"], "speaker 5 out of range"),
+    ("Fine.\n", ["--pace", "0"], "--pace must be > 0"),
+    ("Fine.\n", ["--pace", "-2"], "--pace must be > 0"),
+])
+def test_cli_bad_input_names_the_line_or_argument(tmp_path, capsys, tiny_files, content, argv, pattern):
+    (tmp_path / "in.txt").write_text(content)
+    code, err = run(capsys, "synthesize", "-i", tmp_path / "in.txt", "-o", tmp_path / "out", *tiny_files, *argv)
+    assert code == 1 and pattern in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_cli_wrong_checkpoints_and_missing_voice(tmp_path, capsys, tiny_files, torch_home):
+    voc = tiny_files[3]
+    code, err = run(capsys, "synthesize", "Hi.", "-o", tmp_path / "a.wav", "--fastpitch", voc, "--vocoder", voc)
+    assert code == 1 and "not FastPitch" in err, err
+    code, err = run(capsys, "synthesize", "Hi.", "-o", tmp_path / "a.wav", "--vocoder", voc)
+    assert code == 1 and "no FastPitch voice is bundled yet" in err and "nvidia_fastpitch_210824+cfg.pt" in err
+    code, err = run(capsys, "synthesize", "   ", "-o", tmp_path / "a.wav", *tiny_files)
+    assert code == 1 and "TEXT is empty" in err
+    assert not (tmp_path / "a.wav").exists()
