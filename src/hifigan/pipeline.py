@@ -12,6 +12,7 @@ import torch
 from hifigan.audio import write_wav
 from hifigan.errors import HifiganError, TextError
 from hifigan.text import TextProcessor, split_sentences
+from hifigan.text.processor import batch_by_length
 from hifigan.vocoder import Vocoder
 
 
@@ -107,13 +108,9 @@ class TextToSpeech:
 
     @torch.inference_mode()
     def _mels(self, ids: list[list[int]], pace, pitch_transform, speaker, energy_scale) -> list[torch.Tensor]:
-        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
         out: list[torch.Tensor | None] = [None] * len(ids)
-        pad = self.text_processor.pad_idx
-        for b in range(0, len(order), self.batch_size):
-            idx = order[b:b + self.batch_size]
-            rows = [torch.tensor(ids[i], dtype=torch.long) for i in idx]
-            text = torch.nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=pad).to(self.device)
+        for batch in batch_by_length(ids, self.batch_size, self.text_processor.pad_idx, self.device):
+            text, idx = batch["text"], batch["index"].tolist()
             kw = dict(pace=pace, pitch_transform=pitch_transform, speaker=speaker)
             mel, mel_lens, dur, pitch, energy = self.fastpitch.infer(text, **kw)[:5]
             if energy_scale != 1.0:  # second pass with the scaled energy, same durations and pitch
@@ -146,8 +143,11 @@ class TextToSpeech:
         mels = self._mels(items, pace, pitch_transform, speaker, energy_scale)
         pause = np.zeros(int(round(self.sentence_pause * self.sample_rate)), np.float32)
         results = []
+        grouped: dict[int, list[torch.Tensor]] = {}
+        for mel, owner in zip(mels, owners):
+            grouped.setdefault(owner, []).append(mel)
         for n in range(len(texts)):
-            parts = [m for m, o in zip(mels, owners) if o == n]
+            parts = grouped[n]
             audio = []
             for k, mel in enumerate(parts):
                 if k:

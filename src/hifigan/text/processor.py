@@ -179,13 +179,20 @@ class TextProcessor:
                 seqs.append(torch.tensor(self.encode_text(text), dtype=torch.long))
             except TextError as e:
                 raise TextError(f"text {n + 1}: {e}") from None
-        order = sorted(range(len(seqs)), key=lambda i: -len(seqs[i]))  # stable
-        batches = []
-        for b in range(0, len(order), batch_size):
-            idx = order[b:b + batch_size]
-            rows = [seqs[i] for i in idx]
-            padded = torch.nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=self.pad_idx)
-            batches.append({"text": padded.to(device),
-                            "text_lens": torch.tensor([len(r) for r in rows], dtype=torch.long).to(device),
-                            "index": torch.tensor(idx, dtype=torch.long)})
-        return batches
+        return batch_by_length(seqs, batch_size, self.pad_idx, device)
+
+
+def batch_by_length(seqs: list, batch_size: int, pad_idx: int = 0, device="cpu") -> list[dict]:
+    """Sequences of ids sorted longest first (stable), cut into right-padded batches
+    ``{'text': [B, L], 'text_lens': [B], 'index': positions in seqs}``."""
+    seqs = [torch.as_tensor(s, dtype=torch.long) for s in seqs]
+    order = sorted(range(len(seqs)), key=lambda i: -len(seqs[i]))
+    batches = []
+    for b in range(0, len(order), batch_size):
+        idx = order[b:b + batch_size]
+        rows = [seqs[i] for i in idx]
+        padded = torch.nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=pad_idx)
+        batches.append({"text": padded.to(device),
+                        "text_lens": torch.tensor([len(r) for r in rows], dtype=torch.long).to(device),
+                        "index": torch.tensor(idx, dtype=torch.long)})
+    return batches
