@@ -301,3 +301,19 @@ def test_cli_wrong_checkpoints_and_missing_voice(tmp_path, capsys, tiny_files, t
     code, err = run(capsys, "synthesize", "   ", "-o", tmp_path / "a.wav", *tiny_files)
     assert code == 1 and "TEXT is empty" in err
     assert not (tmp_path / "a.wav").exists()
+
+
+def test_to_file_writes_a_wav_atomically(tiny_tts, tmp_path):
+    path = tiny_tts.to_file("Hello there.", tmp_path / "sub" / "hello.wav", pace=0.8)
+    info = sf.info(str(path))
+    assert info.samplerate == 22050 and info.frames > 0
+    assert [p.name for p in path.parent.iterdir()] == ["hello.wav"]
+    with pytest.raises(TextError):
+        tiny_tts.to_file("", tmp_path / "empty.wav")
+    assert not (tmp_path / "empty.wav").exists()
+
+
+def test_fastpitch_given_as_vocoder(tmp_path, capsys, tiny_files):
+    fp = tiny_files[1]
+    code, err = run(capsys, "synthesize", "Hi.", "-o", tmp_path / "a.wav", "--fastpitch", fp, "--vocoder", fp)
+    assert code == 1 and "not a HiFi-GAN generator" in err and len(err.strip().splitlines()) == 1, err
