@@ -13,8 +13,6 @@ Both then apply Slaney-style mel filters (librosa's default) and ``ln(clamp(x, 1
 from __future__ import annotations
 
 import functools
-import os
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import soundfile as sf
 import torch
 
 from hifigan.errors import AudioError
+from hifigan.files import atomic_output
 
 CONVENTIONS = ("hifigan", "tacotron")
 LOG_FLOOR = 1e-5
@@ -181,12 +180,6 @@ def write_wav(path, audio, sample_rate: int, subtype: str = "PCM_16") -> Path:
         raise AudioError(f"{path}: refusing to write audio with NaN or infinite samples")
     if path.suffix.lower() != ".wav":
         raise AudioError(f"{path}: output must be a .wav file")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
+    with atomic_output(path) as tmp:
         sf.write(tmp, np.clip(x, -1.0, 1.0), int(sample_rate), subtype=subtype, format="WAV")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

@@ -17,15 +17,14 @@ Every file is loaded with ``torch.load(weights_only=True)``; every failure is a
 from __future__ import annotations
 
 import json
-import os
 import re
-import uuid
 from pathlib import Path
 
 import torch
 
 from hifigan.audio import MelConfig
 from hifigan.errors import CheckpointError
+from hifigan.files import atomic_output
 from hifigan.models.fastpitch import FastPitch, FastPitchConfig
 from hifigan.models.hifigan import PRESETS, Generator, GeneratorConfig
 
@@ -251,11 +250,6 @@ def _check_consistent(source, gen_cfg: GeneratorConfig, mel_cfg: MelConfig) -> N
             f"its audio config (hop {mel_cfg.hop_length}, {mel_cfg.n_mels} mels)")
 
 
-def _atomic_target(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-
-
 def save_generator(path, generator: Generator, mel_config: MelConfig, extra: dict | None = None) -> Path:
     """Write our format: safetensors weights with the configs as JSON metadata (atomically)."""
     path = Path(path)
@@ -268,13 +262,8 @@ def _save_safetensors(path: Path, module: torch.nn.Module, meta: dict) -> Path:
     from safetensors.torch import save_file
 
     tensors = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
-    tmp = _atomic_target(path)
-    try:
+    with atomic_output(path) as tmp:
         save_file(tensors, str(tmp), metadata={"hifigan": json.dumps(meta)})
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -187,19 +187,12 @@ def _read_lines(source: str) -> list[str]:
 
 
 def _save_mel(path: Path, mel) -> None:
-    import os
-    import uuid
-
     import numpy as np
 
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        with open(tmp, "wb") as f:
-            np.save(f, mel.numpy().astype(np.float32))
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    from hifigan.files import atomic_output
+
+    with atomic_output(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, mel.numpy().astype(np.float32))
 
 
 def cmd_synthesize(args) -> int:

@@ -1,11 +1,11 @@
 """Spectrogram pictures. Uses matplotlib's Agg canvas directly: no display, no global backend."""
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
+
+from hifigan.files import atomic_output
 
 
 def plot_spectrogram(mel, path, sample_rate: int = 22050, hop_length: int = 256, title: str = "",
@@ -28,12 +28,6 @@ def plot_spectrogram(mel, path, sample_rate: int = 22050, hop_length: int = 256,
     fig.colorbar(im, ax=ax, label="log magnitude (ln)")
     fig.tight_layout()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
+    with atomic_output(path) as tmp:
         fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
