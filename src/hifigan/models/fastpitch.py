@@ -163,15 +163,51 @@ def mas_width1(log_attn: np.ndarray) -> np.ndarray:
     return opt
 
 
-def binarize_attention(attn: torch.Tensor, in_lens, out_lens) -> torch.Tensor:
-    """Hard alignment (MAS on ``log attn``) of soft ``attn [B, 1, T_mel, T_text]``; no gradient."""
+def mas(log_p: np.ndarray, text_lens, mel_lens) -> np.ndarray:
+    """Batched monotonic alignment search: ``mas_width1`` for every utterance at once.
+
+    ``log_p [B, T_mel, T_text]``; each path starts at (0, 0), ends at (mel_len-1, text_len-1) and
+    advances by 0 or 1 symbol per frame. Returns the 0/1 paths ``[B, T_mel, T_text]`` float32 (zero
+    outside each utterance). One numpy step per mel frame, vectorized over the batch.
+    """
+    log_p = np.asarray(log_p, dtype=np.float64)
+    b, n_mel, n_text = log_p.shape
+    text_lens = np.asarray(text_lens, dtype=np.int64)
+    mel_lens = np.asarray(mel_lens, dtype=np.int64)
+    q = np.where(np.arange(n_text)[None, None] < text_lens[:, None, None], log_p, -np.inf)
+    q[:, 0, 1:] = -np.inf
+    neg = np.full((b, 1), -np.inf)
+    for i in range(1, n_mel):
+        prev = q[:, i - 1]
+        q[:, i] += np.maximum(prev, np.concatenate([neg, prev[:, :-1]], axis=1))
+    path = np.zeros((b, n_mel, n_text), dtype=np.float32)
+    rows = np.arange(b)
+    j = np.maximum(text_lens - 1, 0)
+    for i in range(n_mel - 1, -1, -1):
+        active = i < mel_lens
+        path[rows[active], i, j[active]] = 1.0
+        if i == 0:
+            break
+        jm1 = np.maximum(j - 1, 0)
+        step = active & (j > 0) & (q[rows, i - 1, jm1] >= q[rows, i - 1, j])
+        j = np.where(step, j - 1, j)
+    return path
+
+
+def hard_alignment(log_attn: torch.Tensor, in_lens, out_lens) -> torch.Tensor:
+    """MAS over log soft attention ``[B, 1, T_mel, T_text]`` -> 0/1 alignment of the same shape."""
     with torch.no_grad():
-        log_attn = torch.log(attn.detach()).float().cpu().numpy()
-        out = np.zeros_like(log_attn)
-        for b, (t_in, t_out) in enumerate(zip(in_lens.tolist(), out_lens.tolist())):
-            if t_in > 0 and t_out > 0:
-                out[b, 0, :t_out, :t_in] = mas_width1(log_attn[b, 0, :t_out, :t_in])
-        return torch.from_numpy(out).to(device=attn.device, dtype=attn.dtype)
+        path = mas(log_attn.detach()[:, 0].float().cpu().numpy(),
+                   torch.as_tensor(in_lens).cpu().numpy(), torch.as_tensor(out_lens).cpu().numpy())
+    return torch.from_numpy(path)[:, None].to(device=log_attn.device, dtype=log_attn.dtype)
+
+
+def binarize_attention(attn: torch.Tensor, in_lens, out_lens) -> torch.Tensor:
+    """Hard alignment (MAS on ``log attn``) of soft ``attn [B, 1, T_mel, T_text]``; no gradient.
+    NVIDIA's interface; training uses :func:`hard_alignment` on ``log_softmax`` instead, since
+    ``log(softmax)`` underflows to ``-inf`` on long utterances."""
+    with torch.no_grad():
+        return hard_alignment(torch.log(attn.detach().float()), in_lens, out_lens).to(attn.dtype)
 
 
 # ---------------------------------------------------------------- FFT transformer
@@ -331,8 +367,8 @@ class ConvAttention(nn.Module):
         """``queries`` mel ``[B, n_mel, T1]``, ``keys`` symbol embeddings ``[B, C, T2]``, ``mask``
         ``[B, T2, 1]`` True at padded symbols, ``attn_prior [B, T1, T2]``.
         Returns ``(attn, attn_logprob)``, both ``[B, 1, T1, T2]``; attn sums to 1 over T2."""
-        k = self.key_proj(keys)
-        q = self.query_proj(queries)
+        k = self.key_proj(keys.float())
+        q = self.query_proj(queries.float())
         attn = -0.0005 * ((q[:, :, :, None] - k[:, :, None]) ** 2).sum(1, keepdim=True)
         if attn_prior is not None:
             attn = F.log_softmax(attn, dim=3) + torch.log(attn_prior[:, None] + 1e-8)
@@ -441,6 +477,20 @@ class FastPitch(nn.Module):
     def binarize_attention(self, attn, in_lens, out_lens):
         return binarize_attention(attn, in_lens, out_lens)
 
+    def align(self, text, text_lens, mel, mel_lens, attn_prior=None):
+        """The aligner, always in fp32 (under bf16 its query projection grows without bound):
+        ``(attn_soft, attn_logprob, attn_hard)``, each ``[B, 1, T_mel, T_text]``. The hard path is
+        MAS over ``log_softmax`` of the prior-weighted scores (no underflow)."""
+        text_emb = self.encoder.word_emb(text)
+        attn_mask = ~mask_from_lens(text_lens, text.size(1))[..., None]
+        with torch.autocast(mel.device.type, enabled=False):
+            attn_soft, attn_logprob = self.attention(
+                mel.float(), text_emb.float().permute(0, 2, 1), mel_lens, attn_mask, key_lens=text_lens,
+                attn_prior=None if attn_prior is None else attn_prior.float())
+            log_attn = attn_logprob.masked_fill(attn_mask.permute(0, 2, 1).unsqueeze(2), -float("inf"))
+            attn_hard = hard_alignment(F.log_softmax(log_attn, dim=3), text_lens, mel_lens)
+        return attn_soft, attn_logprob, attn_hard
+
     def _speaker_embedding(self, speaker, batch: int, device):
         if self.speaker_emb is None:
             return 0
@@ -508,7 +558,7 @@ class FastPitch(nn.Module):
         """
         (text, input_lens, mel_tgt, mel_lens, pitch_dense, energy_dense, speaker,
          attn_prior) = inputs[:8]
-        text_max_len, mel_max_len = text.size(1), mel_tgt.size(2)
+        mel_max_len = mel_tgt.size(2)
 
         spk_emb = 0 if self.speaker_emb is None else \
             self.speaker_emb(speaker).unsqueeze(1) * self.speaker_emb_weight
@@ -519,12 +569,7 @@ class FastPitch(nn.Module):
         pitch_pred = self.pitch_predictor(enc_out, enc_mask).permute(0, 2, 1)
 
         # alignment: symbol embeddings (no positions, no speaker) against the target mel
-        text_emb = self.encoder.word_emb(text)
-        attn_mask = ~mask_from_lens(input_lens, text_max_len)[..., None]
-        attn_soft, attn_logprob = self.attention(
-            mel_tgt, text_emb.permute(0, 2, 1), mel_lens, attn_mask, key_lens=input_lens,
-            keys_encoded=enc_out, attn_prior=attn_prior)
-        attn_hard = self.binarize_attention(attn_soft, input_lens, mel_lens)
+        attn_soft, attn_logprob, attn_hard = self.align(text, input_lens, mel_tgt, mel_lens, attn_prior)
         attn_hard_dur = attn_hard.sum(2)[:, 0, :]
         dur_tgt = attn_hard_dur
         if not torch.equal(dur_tgt.sum(dim=1).long(), mel_lens.long()):
