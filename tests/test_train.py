@@ -369,3 +369,17 @@ def test_torchrun_two_processes_on_cpu(prepared, tmp_path):
     assert [r["step"] for r in rows if r["split"] == "train"] == [1, 2, 3]  # rank 0 alone logs
     st = torch.load(run / "checkpoints" / "state_0000003.pt", weights_only=True)
     assert st["step"] == 3
+
+
+def test_aligner_distances_match_nvidias_broadcast():
+    from hifigan.models.fastpitch import ConvAttention
+    torch.manual_seed(0)
+    att = ConvAttention(80, 32)
+    mel, keys = torch.randn(2, 80, 50), torch.randn(2, 32, 12)
+    prior = torch.softmax(torch.randn(2, 50, 12), dim=2)
+    got_soft, got_log = att(mel, keys, attn_prior=prior)
+    q, k = att.query_proj(mel), att.key_proj(keys)
+    ref = -0.0005 * ((q[:, :, :, None] - k[:, :, None]) ** 2).sum(1, keepdim=True)  # NVIDIA's expression
+    ref = F.log_softmax(ref, dim=3) + torch.log(prior[:, None] + 1e-8)
+    torch.testing.assert_close(got_log, ref, rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(got_soft, torch.softmax(ref, dim=3), rtol=1e-4, atol=1e-6)

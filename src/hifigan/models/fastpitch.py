@@ -369,7 +369,10 @@ class ConvAttention(nn.Module):
         Returns ``(attn, attn_logprob)``, both ``[B, 1, T1, T2]``; attn sums to 1 over T2."""
         k = self.key_proj(keys.float())
         q = self.query_proj(queries.float())
-        attn = -0.0005 * ((q[:, :, :, None] - k[:, :, None]) ** 2).sum(1, keepdim=True)
+        # squared distances as |q|^2 + |k|^2 - 2 q.k: one [B, T1, T2] matrix product instead of
+        # NVIDIA's [B, C, T1, T2] broadcast (same values to float32 rounding, far less memory)
+        dist = q.square().sum(1)[:, :, None] + k.square().sum(1)[:, None, :] - 2 * torch.bmm(q.transpose(1, 2), k)
+        attn = -0.0005 * dist.clamp_min(0.0)[:, None]
         if attn_prior is not None:
             attn = F.log_softmax(attn, dim=3) + torch.log(attn_prior[:, None] + 1e-8)
         attn_logprob = attn.clone()
