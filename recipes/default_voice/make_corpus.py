@@ -104,6 +104,23 @@ def synthesize_one(job):
         return uid, f"teacher failed: {type(e).__name__}: {e}".splitlines()[0]
 
 
+def speak_lines(path: Path, out: Path, workers: int):
+    """The teacher's reading of a list of sentences, for measuring it beside the student."""
+    lines = [t.strip() for t in path.read_text(encoding="utf-8").splitlines() if t.strip()]
+    width = max(4, len(str(len(lines))))
+    (out / "wavs").mkdir(parents=True, exist_ok=True)
+    (out / "alignments").mkdir(exist_ok=True)
+    jobs = [(f"{i:0{width}d}", t, out) for i, t in enumerate(lines, 1)]
+    with Pool(workers, initializer=_init_worker) as pool:
+        errors = [e for _, e in pool.imap_unordered(synthesize_one, jobs) if e]
+    for uid, _, _ in jobs:  # flat layout: OUT/0001.wav
+        src = out / "wavs" / f"{uid}.wav"
+        if src.is_file():
+            os.replace(src, out / f"{uid}.wav")
+    print(f"{len(lines) - len(errors)} of {len(lines)} lines spoken into {out}", flush=True)
+    return 1 if errors else 0
+
+
 def filter_outliers(out: Path, rows):
     """Drop clips whose speaking rate or length per character is far from the corpus's."""
     stats = {}
@@ -132,7 +149,11 @@ def main(argv=None):
     ap.add_argument("--n-train", type=int, default=3200)
     ap.add_argument("--n-heldout", type=int, default=100)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--speak", type=Path, metavar="FILE",
+                    help="instead of the corpus: read each line of FILE, writing OUT/0001.wav ... (evaluation)")
     args = ap.parse_args(argv)
+    if args.speak:
+        return speak_lines(args.speak, args.out, args.workers)
 
     out = args.out
     (out / "wavs").mkdir(parents=True, exist_ok=True)

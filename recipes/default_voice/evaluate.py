@@ -1,0 +1,120 @@
+"""Measure a voice on held-out sentences: intelligibility (whisper tiny.en WER) and quality (DNSMOS).
+
+    python recipes/default_voice/evaluate.py --fastpitch default --vocoder lj_v1 universal_v1 -o eval/
+    python recipes/default_voice/evaluate.py --fastpitch run/checkpoints/fastpitch_0004000.safetensors \\
+        --vocoder lj_v1 --teacher eval/teacher -o eval/           # also scores the teacher's own audio
+    python recipes/default_voice/evaluate.py --fastpitch default --rtf-only   # speed only (quiet machine!)
+
+Runs in the project's environment; the scoring runs ``../shared/tools/asr_wer.py`` and
+``dnsmos.py`` with the environment given by ``--asr-python`` (see ``../shared/README.md``).
+The teacher's audio for the same sentences comes from ``corpus.sh`` with ``--speak``:
+``bash recipes/default_voice/corpus.sh eval/teacher --speak recipes/default_voice/test_sentences.txt``.
+Writes ``OUT/<system>/0001.wav ...``, ``OUT/<system>/list.tsv`` and ``OUT/results.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SHARED = HERE.parent.parent.parent / "shared"
+SENTENCE = "Say this smoothly, to prove you are not a robot."
+PARAGRAPH = ("The weather service expects light rain this afternoon, clearing by the evening. "
+             "Please remember to charge your phone before the meeting starts. "
+             "She bought a new laptop because the old one kept overheating. "
+             "Our train was delayed by twenty minutes near the central station. "
+             "The museum opens at nine on weekdays and at ten on Sundays.")
+
+
+def score(asr_python: str, folder: Path, lines: list[str]) -> dict:
+    wavs = [folder / f"{i:04d}.wav" for i in range(1, len(lines) + 1)]
+    missing = [w for w in wavs if not w.is_file()]
+    if missing:
+        raise SystemExit(f"{folder}: {len(missing)} of {len(wavs)} WAVs missing (first {missing[0].name})")
+    tsv = folder / "list.tsv"
+    tsv.write_text("".join(f"{w}\t{t}\n" for w, t in zip(wavs, lines)))
+    out = {}
+    for tool in ("asr_wer.py", "dnsmos.py"):
+        r = subprocess.run([asr_python, str(SHARED / "tools" / tool), str(tsv)], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"{tool} failed on {tsv}: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
+        (folder / f"{tool[:-3]}.txt").write_text(r.stdout)
+        last = r.stdout.strip().splitlines()[-1].split()
+        vals = dict(zip(last[0::2], last[1::2]))
+        out.update({k.lower(): float(v) for k, v in vals.items() if k not in ("N=",) and not k.startswith("N=")
+                    and _is_float(v)})
+    return out
+
+
+def _is_float(v: str) -> bool:
+    try:
+        float(v)
+        return True
+    except ValueError:
+        return False
+
+
+def rtf(tts, text: str, repeats: int = 3) -> dict:
+    tts.synthesize(text)  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        audio, sr = tts.synthesize(text)
+        times.append(time.perf_counter() - t0)
+    seconds = len(audio) / sr
+    t = statistics.median(times)
+    return {"audio_s": round(seconds, 2), "compute_s": round(t, 3), "rtf": round(t / seconds, 4)}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fastpitch", default="default", help="voice name or checkpoint path")
+    ap.add_argument("--vocoder", nargs="+", default=["lj_v1"])
+    ap.add_argument("--sentences", type=Path, default=HERE / "test_sentences.txt")
+    ap.add_argument("--teacher", type=Path, help="folder of the teacher's 0001.wav ... for the same sentences")
+    ap.add_argument("--denoise", type=float, default=0.0)
+    ap.add_argument("--asr-python", default=str(HERE.parent.parent.parent / "asr-venv" / "bin" / "python"))
+    ap.add_argument("-o", "--out", type=Path, default=Path("eval"))
+    ap.add_argument("--rtf", action="store_true", help="also time one sentence and one paragraph")
+    ap.add_argument("--rtf-only", action="store_true")
+    args = ap.parse_args(argv)
+
+    import torch
+
+    from hifigan import TextToSpeech
+
+    torch.manual_seed(0)
+    lines = [t.strip() for t in args.sentences.read_text().splitlines() if t.strip()]
+    results = {}
+    if args.teacher and not args.rtf_only:
+        results["teacher"] = score(args.asr_python, args.teacher, lines)
+        print(f"teacher: {results['teacher']}", flush=True)
+    for voc in args.vocoder:
+        tts = TextToSpeech.from_pretrained(args.fastpitch, voc)
+        name = f"{Path(str(args.fastpitch)).stem}+{Path(voc).stem}"
+        if not args.rtf_only:
+            folder = args.out / name
+            folder.mkdir(parents=True, exist_ok=True)
+            with torch.inference_mode():
+                for i, text in enumerate(lines, 1):
+                    tts.to_file(text, folder / f"{i:04d}.wav", denoise=args.denoise)
+            results[name] = score(args.asr_python, folder, lines)
+        if args.rtf or args.rtf_only:
+            with torch.inference_mode():
+                results.setdefault(name, {})["rtf"] = {"sentence": rtf(tts, SENTENCE),
+                                                       "paragraph": rtf(tts, PARAGRAPH)}
+        print(f"{name}: {results[name]}", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    prev = json.loads((args.out / "results.json").read_text()) if (args.out / "results.json").is_file() else {}
+    prev.update(results)
+    (args.out / "results.json").write_text(json.dumps(prev, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
