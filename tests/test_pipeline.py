@@ -296,8 +296,10 @@ def test_cli_wrong_checkpoints_and_missing_voice(tmp_path, capsys, tiny_files, t
     voc = tiny_files[3]
     code, err = run(capsys, "synthesize", "Hi.", "-o", tmp_path / "a.wav", "--fastpitch", voc, "--vocoder", voc)
     assert code == 1 and "not FastPitch" in err, err
-    code, err = run(capsys, "synthesize", "Hi.", "-o", tmp_path / "a.wav", "--vocoder", voc)
-    assert code == 1 and "no FastPitch voice is bundled yet" in err and "nvidia_fastpitch_210824+cfg.pt" in err
+    code, err = run(capsys, "synthesize", "Hi.", "-o", tmp_path / "a.wav", "--fastpitch", "nvidia", "--vocoder", voc)
+    assert code == 1 and "nothing is downloaded" in err and "nvidia_fastpitch_210824+cfg.pt" in err
+    code, err = run(capsys, "synthesize", "Hi.", "-o", tmp_path / "a.wav", "--fastpitch", "joe", "--vocoder", voc)
+    assert code == 1 and "unknown FastPitch 'joe'" in err and "default" in err
     code, err = run(capsys, "synthesize", "   ", "-o", tmp_path / "a.wav", *tiny_files)
     assert code == 1 and "TEXT is empty" in err
     assert not (tmp_path / "a.wav").exists()
@@ -317,3 +319,4 @@ def test_fastpitch_given_as_vocoder(tmp_path, capsys, tiny_files):
     fp = tiny_files[1]
     code, err = run(capsys, "synthesize", "Hi.", "-o", tmp_path / "a.wav", "--fastpitch", fp, "--vocoder", fp)
     assert code == 1 and "not a HiFi-GAN generator" in err and len(err.strip().splitlines()) == 1, err
+

@@ -143,12 +143,31 @@ def test_pitch_trackers_on_a_known_tone():
     t = np.arange(int(sr * 1.0)) / sr
     x = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 6)).astype(np.float32) * 0.3
     n = 1 + len(x) // 256
-    for method in ("dio", "pyin"):
+    for method in ("praat", "dio", "pyin"):
         p = estimate_pitch(x, sr, 256, n, method)
         assert p.shape == (n,)
         mid = p[10:-10]
         assert (mid > 0).mean() > 0.9, method
         assert abs(np.median(mid[mid > 0]) - f0) < 0.02 * f0, method
+
+
+def test_praat_pitch_follows_a_glide_frame_by_frame():
+    """A harmonic tone gliding 90 -> 180 Hz after 0.3 s of silence: frame k (centred at sample
+    k * 256) must carry the instantaneous f0 there, and the silence must be unvoiced."""
+    sr, hop = 22050, 256
+    t = np.arange(int(sr * 1.5)) / sr
+    f_inst = 90.0 * 2 ** (t / 1.5)  # one octave in 1.5 s
+    phase = 2 * np.pi * np.cumsum(f_inst) / sr
+    x = sum(np.sin(k * phase) / k for k in range(1, 6)).astype(np.float32) * 0.3
+    x = np.concatenate([np.zeros(int(0.3 * sr), np.float32), x])
+    n = 1 + len(x) // hop
+    p = estimate_pitch(x, sr, hop, n, "praat")
+    centres = np.arange(n) * hop - int(0.3 * sr)
+    inside = (centres > 0.05 * sr) & (centres < 1.45 * sr)
+    want = 90.0 * 2 ** (centres[inside] / sr / 1.5)
+    cents = 1200 * np.abs(np.log2(np.maximum(p[inside], 1e-3) / want))
+    assert np.median(cents) < 3 and cents.max() < 5  # one frame early or late is 9.3 cents off
+    assert (p[: int(0.25 * sr) // hop] == 0).all()
 
 
 @pytest.fixture(scope="module")

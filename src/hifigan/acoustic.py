@@ -4,11 +4,12 @@ from __future__ import annotations
 from hifigan.models.fastpitch import FastPitch
 
 
-def load_fastpitch(name_or_path="auto", device="cpu") -> FastPitch:
-    """FastPitch from a checkpoint file: NVIDIA's FastPitch 1.1 (``.pt``) or ours (``.safetensors``).
+def load_fastpitch(name_or_path="default", device="cpu") -> FastPitch:
+    """FastPitch by name or from a checkpoint file: NVIDIA's FastPitch 1.1 (``.pt``) or ours (``.safetensors``).
 
-    ``"auto"`` takes NVIDIA's ``nvidia_fastpitch_210824+cfg.pt`` from ``$TORCH_HOME/checkpoints``;
-    no trained FastPitch is bundled yet, so a bare name is refused with a one-line
+    ``"default"`` (or ``"auto"``) is the voice shipped inside the package (MODEL_CARD.md);
+    ``"nvidia"`` takes NVIDIA's ``nvidia_fastpitch_210824+cfg.pt`` from ``$TORCH_HOME/checkpoints``
+    (never downloaded). Anything else is a path; an unknown name or a missing file is a one-line
     :class:`~hifigan.errors.CheckpointError` that says what to pass instead.
     Returns the model in eval mode on ``device``; ``model.train_setup`` is the checkpoint's
     ``train_setup`` dict (NVIDIA's: ``symbol_set``, ``text_cleaners``, ...), or {}.

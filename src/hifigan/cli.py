@@ -36,9 +36,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("text", nargs="?", help="the text to speak (or use -i)")
     s.add_argument("-i", "--input", metavar="FILE", help="text file, one utterance per line; - for stdin")
     s.add_argument("-o", "--output", required=True, metavar="OUT", help="a .wav for TEXT, a folder for -i")
-    s.add_argument("--fastpitch", default="auto", metavar="NAME|PATH",
-                   help="FastPitch checkpoint (NVIDIA's or ours); default: NVIDIA's file in $TORCH_HOME/checkpoints")
-    s.add_argument("--vocoder", default="lj_v1", metavar="NAME|PATH", help="lj_v1 (default), universal_v1 or a path")
+    s.add_argument("--fastpitch", default="default", metavar="NAME|PATH",
+                   help="the shipped voice 'default' (the default), 'nvidia' (NVIDIA's file in "
+                        "$TORCH_HOME/checkpoints) or a FastPitch checkpoint path (NVIDIA's or ours)")
+    s.add_argument("--vocoder", default=None, metavar="NAME|PATH",
+                   help="lj_v1, universal_v1 or a path (default: the voice's own, lj_v1 for a checkpoint path)")
     s.add_argument("--pace", type=float, default=1.0, help="speaking rate: >1 faster, <1 slower (default 1)")
     s.add_argument("--pitch-shift", type=float, default=0.0, metavar="HZ", help="shift the pitch by HZ")
     s.add_argument("--pitch-flatten", action="store_true", help="monotone speech")
@@ -59,8 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                                     "clips are listed in OUT/report.tsv and skipped.")
     pr.add_argument("data", metavar="DATA", help="LJ Speech-style folder or filelist")
     pr.add_argument("-o", "--output", required=True, metavar="PREPARED", help="output folder")
-    pr.add_argument("--pitch", default="dio", choices=["dio", "pyin", "harvest"],
-                    help="pitch tracker: dio (WORLD DIO + StoneMask, fast, default), pyin (NVIDIA's), harvest")
+    pr.add_argument("--pitch", default="praat", choices=["praat", "pyin", "dio", "harvest"],
+                    help="pitch tracker: praat (Praat's autocorrelation via parselmouth; fast and close "
+                         "to pyin, default), pyin (NVIDIA's; about 200x slower), dio, harvest (WORLD)")
     pr.add_argument("--workers", type=int, default=None, metavar="N", help="processes (default: CPU count)")
     pr.add_argument("--val-size", type=int, default=None, metavar="N",
                     help="held-out validation clips (default 5%%, at most 50)")

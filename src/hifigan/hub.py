@@ -74,15 +74,15 @@ def hifigan(name: str = "lj_v1", device: str = "cpu", **kwargs):
     return load_vocoder(name, device=device, **kwargs)
 
 
-def fastpitch(name: str = "auto", device: str = "cpu"):
-    """A FastPitch by name or path, in eval mode."""
+def fastpitch(name: str = "default", device: str = "cpu"):
+    """A FastPitch by voice name (``"default"``, shipped), ``"nvidia"`` or path, in eval mode."""
     from hifigan.acoustic import load_fastpitch
 
     return load_fastpitch(name, device=device)
 
 
-def tts(fastpitch: str = "auto", vocoder: str = "lj_v1", device: str = "cpu", **kwargs):
-    """The whole pipeline: a :class:`~hifigan.TextToSpeech`."""
+def tts(fastpitch: str = "default", vocoder: str | None = None, device: str = "cpu", **kwargs):
+    """The whole pipeline, a :class:`~hifigan.TextToSpeech`: with no argument, the shipped default voice."""
     from hifigan.pipeline import TextToSpeech
 
     return TextToSpeech.from_pretrained(fastpitch=fastpitch, vocoder=vocoder, device=device, **kwargs)

@@ -74,8 +74,14 @@ class TextToSpeech:
         self.max_sentence_chars = max_sentence_chars
 
     @classmethod
-    def from_pretrained(cls, fastpitch="auto", vocoder="lj_v1", device="cpu", **kwargs) -> "TextToSpeech":
+    def from_pretrained(cls, fastpitch="default", vocoder=None, device="cpu", **kwargs) -> "TextToSpeech":
+        """A shipped voice by name (``"default"``), ``"nvidia"`` or a FastPitch checkpoint path; ``vocoder=None``
+        takes the voice's own vocoder (``lj_v1`` for a checkpoint path)."""
         from hifigan.acoustic import load_fastpitch
+        from hifigan.pretrained import voice_vocoder
+
+        if vocoder is None:
+            vocoder = voice_vocoder(fastpitch)
         from hifigan.vocoder import load_vocoder
 
         text_kw = {k: kwargs.pop(k) for k in ("symbol_set", "cleaners", "p_arpabet", "cmudict_path",

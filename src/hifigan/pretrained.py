@@ -83,13 +83,43 @@ def pretrained_file(name: str, checkpoint=None) -> Path:
     return path
 
 
+# Voices trained by this project, shipped inside the package (``hifigan/voices/``): the FastPitch
+# file and the vocoder its figures were measured with (MODEL_CARD.md).
+VOICES = {
+    "default": {"fastpitch": "default_fastpitch.safetensors", "vocoder": "lj_v1"},
+}
+DEFAULT_VOICE = "default"
+
+
+def voices_dir() -> Path:
+    return Path(__file__).resolve().parent / "voices"
+
+
+def voice_fastpitch_path(name: str = DEFAULT_VOICE) -> Path:
+    path = voices_dir() / VOICES[name]["fastpitch"]
+    if not path.is_file():
+        raise CheckpointError(f"voice {name!r}: its weights are missing from this install, expected at {path} "
+                              f"(install from a full clone of the repository)")
+    return path
+
+
+def voice_vocoder(fastpitch) -> str:
+    """The vocoder to pair with ``fastpitch``: the voice's own for a shipped voice, else ``lj_v1``."""
+    name = DEFAULT_VOICE if fastpitch == "auto" else fastpitch
+    if isinstance(name, str) and name in VOICES:
+        return VOICES[name]["vocoder"]
+    return DEFAULT_VOCODER
+
+
 def resolve_fastpitch(name_or_path) -> Path:
-    """A FastPitch checkpoint path; ``"auto"`` means NVIDIA's file in :func:`checkpoints_dir` if present."""
+    """A FastPitch checkpoint path from a shipped voice's name (``"auto"`` = ``"default"``),
+    ``"nvidia"`` (NVIDIA's file in :func:`checkpoints_dir`; never downloaded) or a path."""
     if name_or_path == "auto":
-        path = checkpoints_dir() / NVIDIA_FASTPITCH_FILE
-        if path.is_file():
-            return path
-        raise CheckpointError(f"no FastPitch voice is bundled yet (our trained default voice is still to come): "
-                              f"pass a checkpoint path, e.g. NVIDIA's {NVIDIA_FASTPITCH_FILE}, or put that file at {path}")
-    return _existing_file(name_or_path, f"no pretrained FastPitch named {name_or_path!r} is bundled yet; pass a "
-                                        f"checkpoint path (NVIDIA's {NVIDIA_FASTPITCH_FILE} or one of ours)")
+        name_or_path = DEFAULT_VOICE
+    if isinstance(name_or_path, str) and name_or_path in VOICES:
+        return voice_fastpitch_path(name_or_path)
+    if name_or_path == "nvidia":
+        return pretrained_file(NVIDIA_FASTPITCH_FILE)
+    return _existing_file(name_or_path, f"unknown FastPitch {name_or_path!r}: use a voice name "
+                                        f"({', '.join(VOICES)}), 'nvidia' (NVIDIA's {NVIDIA_FASTPITCH_FILE} "
+                                        f"in {checkpoints_dir()}) or a checkpoint path")

@@ -114,7 +114,7 @@ def beta_binomial_prior(n_text: int, n_mel: int, scaling: float = 1.0) -> np.nda
 
 @dataclass
 class PrepareConfig:
-    pitch_method: str = "dio"
+    pitch_method: str = "praat"
     min_seconds: float = 0.5
     max_seconds: float = 15.0
     silence_peak: float = 1e-3          # -60 dBFS: a clip quieter than this everywhere is silent
