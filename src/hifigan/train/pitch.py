@@ -15,6 +15,7 @@ import numpy as np
 
 METHODS = ("praat", "pyin", "dio", "harvest")
 F0_MIN, F0_MAX = 65.4064, 2093.0045  # C2, C7 (NVIDIA's pYIN range)
+CEILING_Q75 = 2.0  # praat's second pass: ceiling at this multiple of the utterance's upper quartile
 
 
 def estimate_pitch(audio: np.ndarray, sample_rate: int, hop_length: int, n_frames: int,
@@ -65,6 +66,13 @@ def _praat(audio: np.ndarray, sample_rate: int, hop: int, n_frames: int, lo: flo
     snd = parselmouth.Sound(audio.astype(np.float64), sampling_frequency=sample_rate)
     pitch = snd.to_pitch_ac(time_step=step, pitch_floor=lo, pitch_ceiling=hi)
     f = np.asarray(pitch.selected_array["frequency"], dtype=np.float64)
+    voiced = f[f > 0]
+    if voiced.size >= 20:  # second pass in this speaker's range (after De Looze & Hirst's two-pass method)
+        q25, q75 = np.percentile(voiced, [25, 75])
+        lo2, hi2 = max(lo, 0.75 * q25), min(hi, CEILING_Q75 * q75)
+        if hi2 > 1.5 * lo2:
+            pitch = snd.to_pitch_ac(time_step=step, pitch_floor=lo2, pitch_ceiling=hi2)
+            f = np.asarray(pitch.selected_array["frequency"], dtype=np.float64)
     if f.size == 0:
         return np.zeros(n_frames, np.float32)
     u = (np.arange(n_frames) * step - pitch.xs()[0]) / step  # position in Praat's frames
