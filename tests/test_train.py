@@ -302,12 +302,13 @@ def test_resume_is_bit_exact(prepared, tmp_path):
     b = torch.load(tmp_path / "b/checkpoints/state_0000006.pt", weights_only=True)
     for k, v in a["modules"]["fastpitch"].items():
         assert torch.equal(v, b["modules"]["fastpitch"][k]), k
-    for k, v in a["ema"]["fastpitch"].items():
-        assert torch.equal(v, b["ema"]["fastpitch"][k]), k
+    assert a["ema"]["fastpitch"]["updates"] == b["ema"]["fastpitch"]["updates"] == 6
+    for k, v in a["ema"]["fastpitch"]["shadow"].items():
+        assert torch.equal(v, b["ema"]["fastpitch"]["shadow"][k]), k
     wa, wb = _weights(tmp_path / "a/checkpoints/fastpitch_0000006.safetensors"), \
         _weights(tmp_path / "b/checkpoints/fastpitch_0000006.safetensors")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
-    assert not all(torch.equal(v, a["ema"]["fastpitch"][k]) for k, v in a["modules"]["fastpitch"].items())
+    assert not all(torch.equal(v, a["ema"]["fastpitch"]["shadow"][k]) for k, v in a["modules"]["fastpitch"].items())
 
 
 class _NaNAt(FastPitchTask):
@@ -402,3 +403,23 @@ def test_aligner_distances_match_nvidias_broadcast():
     ref = F.log_softmax(ref, dim=3) + torch.log(prior[:, None] + 1e-8)
     torch.testing.assert_close(got_log, ref, rtol=1e-5, atol=1e-4)
     torch.testing.assert_close(got_soft, torch.softmax(ref, dim=3), rtol=1e-4, atol=1e-6)
+
+
+def test_ema_warms_up_then_keeps_its_decay():
+    from hifigan.train.trainer import EMA
+    m = torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        m.weight.fill_(0.0)
+    ema = EMA(m, 0.999)
+    with torch.no_grad():
+        m.weight.fill_(1.0)
+    want = 0.0
+    for n in range(1, 2001):
+        ema.update(m)
+        d = min(0.999, (1 + n) / (10 + n))
+        want = d * want + (1 - d)
+    assert ema.shadow["weight"].item() == pytest.approx(want, rel=1e-5)
+    assert ema.shadow["weight"].item() > 0.99  # a plain 0.999 average would still hold 13.5% of the start
+    e2 = EMA(m, 0.999)
+    e2.load_state_dict(ema.state_dict())
+    assert e2.updates == 2000 and torch.equal(e2.shadow["weight"], ema.shadow["weight"])

@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("prepared", metavar="PREPARED", help="a folder written by 'hifigan prepare'")
     f.add_argument("-o", "--output", required=True, metavar="RUN", help="run folder (checkpoints, logs)")
     f.add_argument("--config", default="small", metavar="NAME|JSON",
-                   help="model size: small (CPU, default), default (NVIDIA's), tiny, or a JSON file")
+                   help="model size: small (CPU, default), compact (a slow CPU), default (NVIDIA's), tiny, or a JSON file")
     f.add_argument("--init-from", metavar="CKPT", help="start from a FastPitch checkpoint (NVIDIA's or ours)")
     f.add_argument("--steps", type=int, default=5000)
     f.add_argument("--batch-size", type=int, default=16)
