@@ -495,8 +495,8 @@ def test_bad_files(tmp_path):
 
 
 def test_load_fastpitch_names():
-    with pytest.raises(CheckpointError, match="no pretrained FastPitch named 'nvidia_fastpitch' is bundled "
-                                              "yet; pass a checkpoint path") as e:
+    with pytest.raises(CheckpointError, match="unknown FastPitch 'nvidia_fastpitch': use a voice name "
+                                              r"\(default\), 'nvidia'") as e:
         load_fastpitch("nvidia_fastpitch")
     assert "nvidia_fastpitch_210824+cfg.pt" in _one_line(e)
     with pytest.raises(CheckpointError, match="no such checkpoint file"):
@@ -567,3 +567,19 @@ def test_training_forward_shapes_and_backward():
     # without a prior, without the path list, predicted pitch
     out = m(batch[:7] + (None,), use_gt_pitch=False)
     assert out[0].shape == (2, 20, 16)
+
+
+@pytest.mark.parametrize("k", [1, 3, 4, 5])
+def test_time_major_conv_equals_conv1d_with_gradients(k):
+    from hifigan.models.fastpitch import time_major_conv1d
+    torch.manual_seed(k)
+    conv = torch.nn.Conv1d(6, 10, k, padding=k // 2)
+    x = torch.randn(3, 17, 6, requires_grad=True)
+    got = time_major_conv1d(x, conv)
+    want = conv(x.transpose(1, 2)).transpose(1, 2)[:, :17]  # even k: the conv's extra last frame dropped
+    torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    g = torch.randn_like(got)
+    gx, gw = torch.autograd.grad(got, (x, conv.weight), g)
+    wx, ww = torch.autograd.grad(want, (x, conv.weight), g)
+    torch.testing.assert_close(gx, wx, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(gw, ww, rtol=1e-5, atol=1e-4)

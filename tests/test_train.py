@@ -423,3 +423,28 @@ def test_ema_warms_up_then_keeps_its_decay():
     e2 = EMA(m, 0.999)
     e2.load_state_dict(ema.state_dict())
     assert e2.updates == 2000 and torch.equal(e2.shadow["weight"], ema.shadow["weight"])
+
+
+def test_sigterm_to_the_process_group_with_loader_workers_still_saves(prepared, tmp_path):
+    """`kill -TERM -PGID` (or a scheduler's stop) reaches the data-loading workers too: they must
+    leave the shutdown to the main process, which saves before exiting."""
+    import time
+
+    _, out, _ = prepared
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "hifigan", "train", "fastpitch", str(out), "-o", str(run), "--config", "tiny",
+           "--steps", "100000", "--batch-size", "2", "--workers", "1", "--ckpt-every", "100000",
+           "--val-every", "100000", "--no-progress", "--log-every", "1"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    metrics = run / "metrics.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and p.poll() is None:
+        if metrics.is_file() and len(metrics.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.2)
+    os.killpg(p.pid, signal.SIGTERM)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 128 + signal.SIGTERM, err[-2000:]
+    states = list((run / "checkpoints").glob("state_*.pt"))
+    assert len(states) == 1 and torch.load(states[0], weights_only=True)["step"] >= 3, err[-2000:]

@@ -99,6 +99,14 @@ def _dist_info():
     return world, int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
 
 
+def _ignore_stop_signals(_worker_id: int) -> None:
+    """In data-loading workers: a Ctrl-C or a ``kill`` of the whole process group must reach the
+    main process alone, which saves a checkpoint and then shuts the workers down itself (a worker
+    killed first would make the main process fail before it can save)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 class EMA:
     """Exponential moving average of a module's parameters (buffers copied). The decay warms up
     as ``min(decay, (1 + n) / (10 + n))`` after ``n`` updates, so a short run's average is not
@@ -276,7 +284,8 @@ class Trainer:
         # its own generator: creating a loader must not draw from the global RNG (exact resume)
         return torch.utils.data.DataLoader(dataset, batch_sampler=batches, collate_fn=self.task.collate,
                                            num_workers=self.cfg.num_workers, generator=torch.Generator(),
-                                           pin_memory=self.device.type == "cuda")
+                                           pin_memory=self.device.type == "cuda",
+                                           worker_init_fn=_ignore_stop_signals if self.cfg.num_workers else None)
 
     def _to_device(self, batch):
         return {k: v.to(self.device, non_blocking=True) if isinstance(v, torch.Tensor) else v
