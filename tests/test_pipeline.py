@@ -320,3 +320,25 @@ def test_fastpitch_given_as_vocoder(tmp_path, capsys, tiny_files):
     code, err = run(capsys, "synthesize", "Hi.", "-o", tmp_path / "a.wav", "--fastpitch", fp, "--vocoder", fp)
     assert code == 1 and "not a HiFi-GAN generator" in err and len(err.strip().splitlines()) == 1, err
 
+
+# ---------------------------------------------------------------- the shipped default voice
+
+def test_default_voice_ships_and_speaks(tmp_path):
+    from hifigan.pretrained import VOICES, voice_fastpitch_path
+
+    path = voice_fastpitch_path("default")
+    assert path.stat().st_size < 32_000_000  # the size limit for the FastPitch file
+    tts = TextToSpeech.from_pretrained()  # no argument: the default voice and its vocoder
+    assert tts.vocoder.sample_rate == 22050 and VOICES["default"]["vocoder"] == "lj_v1"
+    short, sr = tts.synthesize("Yes.")
+    long, _ = tts.synthesize("The museum opens at nine on weekdays and at ten on Sundays.")
+    assert sr == 22050
+    assert 0.2 < len(short) / sr < 1.5 and 2.0 < len(long) / sr < 7.0  # a plausible speaking rate
+    assert np.sqrt(np.mean(long ** 2)) > 0.02 and np.abs(long).max() <= 1.0  # speech, not silence or clipping
+
+
+def test_cli_speaks_with_the_default_voice(tmp_path, capsys):
+    code, err = run(capsys, "synthesize", "Hello from the default voice.", "-o", tmp_path / "a.wav")
+    assert code == 0, err
+    info = sf.info(str(tmp_path / "a.wav"))
+    assert info.samplerate == 22050 and 1.0 < info.frames / 22050 < 4.0
