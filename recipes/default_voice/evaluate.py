@@ -44,19 +44,9 @@ def score(asr_python: str, folder: Path, lines: list[str]) -> dict:
         if r.returncode != 0:
             raise SystemExit(f"{tool} failed on {tsv}: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
         (folder / f"{tool[:-3]}.txt").write_text(r.stdout)
-        last = r.stdout.strip().splitlines()[-1].split()
-        vals = dict(zip(last[0::2], last[1::2]))
-        out.update({k.lower(): float(v) for k, v in vals.items() if k not in ("N=",) and not k.startswith("N=")
-                    and _is_float(v)})
+        last = r.stdout.strip().splitlines()[-1].split()  # "WER 0.023 CER 0.010 N=50", "OVRL 3.24 ... N=50"
+        out.update({k.lower(): float(v) for k, v in zip(last[0::2], last[1::2])})
     return out
-
-
-def _is_float(v: str) -> bool:
-    try:
-        float(v)
-        return True
-    except ValueError:
-        return False
 
 
 def rtf(tts, text: str, repeats: int = 3) -> dict:

@@ -8,13 +8,13 @@ the largest difference the fp16 rounding makes to a synthesised mel.
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 
 import torch
 
-from hifigan.checkpoints import read_safetensors
-from hifigan.files import atomic_output
+from hifigan.checkpoints import load_fastpitch_checkpoint, read_safetensors, save_fastpitch
+from hifigan.errors import HifiganError
 
 OUT = Path(__file__).resolve().parents[2] / "src" / "hifigan" / "voices" / "default_fastpitch.safetensors"
 
@@ -24,13 +24,13 @@ def main() -> None:
     ap.add_argument("checkpoint", type=Path)
     ap.add_argument("-o", "--out", type=Path, default=OUT)
     args = ap.parse_args()
-    from safetensors.torch import save_file
-
-    tensors, meta = read_safetensors(args.checkpoint)
+    try:
+        model = load_fastpitch_checkpoint(args.checkpoint)[0]
+        meta = read_safetensors(args.checkpoint)[1]
+    except HifiganError as e:
+        sys.exit(f"error: {e}")
     meta["source"] = {"file": args.checkpoint.name, "dtype": "float16"}
-    half = {k: v.half().contiguous() if v.is_floating_point() else v for k, v in tensors.items()}
-    with atomic_output(args.out) as tmp:
-        save_file(half, str(tmp), metadata={"hifigan": json.dumps(meta)})
+    save_fastpitch(args.out, model.half(), extra=meta)  # the same metadata, fp16 tensors
 
     from hifigan import TextToSpeech
     text = "The museum opens at nine on weekdays and at ten on Sundays."

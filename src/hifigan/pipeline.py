@@ -79,10 +79,10 @@ class TextToSpeech:
         takes the voice's own vocoder (``lj_v1`` for a checkpoint path)."""
         from hifigan.acoustic import load_fastpitch
         from hifigan.pretrained import voice_vocoder
+        from hifigan.vocoder import load_vocoder
 
         if vocoder is None:
             vocoder = voice_vocoder(fastpitch)
-        from hifigan.vocoder import load_vocoder
 
         text_kw = {k: kwargs.pop(k) for k in ("symbol_set", "cleaners", "p_arpabet", "cmudict_path",
                                               "heteronyms_path", "handle_ambiguous") if k in kwargs}

@@ -103,21 +103,24 @@ def voice_fastpitch_path(name: str = DEFAULT_VOICE) -> Path:
     return path
 
 
+def _voice_name(fastpitch) -> str | None:
+    """The shipped voice ``fastpitch`` names (``"auto"`` is ``"default"``), or None for anything else."""
+    name = DEFAULT_VOICE if fastpitch == "auto" else fastpitch
+    return name if isinstance(name, str) and name in VOICES else None
+
+
 def voice_vocoder(fastpitch) -> str:
     """The vocoder to pair with ``fastpitch``: the voice's own for a shipped voice, else ``lj_v1``."""
-    name = DEFAULT_VOICE if fastpitch == "auto" else fastpitch
-    if isinstance(name, str) and name in VOICES:
-        return VOICES[name]["vocoder"]
-    return DEFAULT_VOCODER
+    name = _voice_name(fastpitch)
+    return VOICES[name]["vocoder"] if name else DEFAULT_VOCODER
 
 
 def resolve_fastpitch(name_or_path) -> Path:
     """A FastPitch checkpoint path from a shipped voice's name (``"auto"`` = ``"default"``),
     ``"nvidia"`` (NVIDIA's file in :func:`checkpoints_dir`; never downloaded) or a path."""
-    if name_or_path == "auto":
-        name_or_path = DEFAULT_VOICE
-    if isinstance(name_or_path, str) and name_or_path in VOICES:
-        return voice_fastpitch_path(name_or_path)
+    voice = _voice_name(name_or_path)
+    if voice:
+        return voice_fastpitch_path(voice)
     if name_or_path == "nvidia":
         return pretrained_file(NVIDIA_FASTPITCH_FILE)
     return _existing_file(name_or_path, f"unknown FastPitch {name_or_path!r}: use a voice name "
