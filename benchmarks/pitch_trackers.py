@@ -1,7 +1,7 @@
 """Pitch trackers for ``hifigan prepare`` on real speech: speed, and distance from pYIN (NVIDIA's).
 
     python benchmarks/pitch_trackers.py ~/.cache/hifigan/joe_corpus --clips 60
-    python benchmarks/pitch_trackers.py LJSpeech-1.1 --clips 100 --methods dio harvest pyin
+    python benchmarks/pitch_trackers.py LJSpeech-1.1 --clips 100 --methods praat dio pyin
 
 Reads the first ``--clips`` WAVs of an LJ Speech-style folder (``metadata.csv``, ``wavs/``), runs
 each tracker exactly as ``prepare`` does (:func:`hifigan.train.pitch.estimate_pitch`, one process),
@@ -35,7 +35,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data", type=Path)
     ap.add_argument("--clips", type=int, default=60)
-    ap.add_argument("--methods", nargs="+", default=["dio", "harvest", "pyin"])
+    ap.add_argument("--methods", nargs="+", default=["praat", "dio", "harvest", "pyin"])
     args = ap.parse_args()
     ids = [line.split("|")[0] for line in (args.data / "metadata.csv").read_text().splitlines() if line.strip()]
     clips = [load_audio(args.data / "wavs" / f"{i}.wav", 22050) for i in ids[: args.clips]]

@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("-o", "--output", required=True, metavar="PREPARED", help="output folder")
     pr.add_argument("--pitch", default="praat", choices=["praat", "pyin", "dio", "harvest"],
                     help="pitch tracker: praat (Praat's autocorrelation via parselmouth; fast and close "
-                         "to pyin, default), pyin (NVIDIA's; about 200x slower), dio, harvest (WORLD)")
+                         "to pyin, default), pyin (NVIDIA's; about 85x slower), dio, harvest (WORLD)")
     pr.add_argument("--workers", type=int, default=None, metavar="N", help="processes (default: CPU count)")
     pr.add_argument("--val-size", type=int, default=None, metavar="N",
                     help="held-out validation clips (default 5%%, at most 50)")

@@ -1,8 +1,8 @@
 """Fundamental frequency per mel frame, for FastPitch's pitch targets.
 
 ``praat`` (default): Praat's autocorrelation method (Boersma 1993) through ``parselmouth``; on
-the default voice's corpus it is within 7 cents (median) of pYIN with 0.1% gross errors, at about
-1/200 of pYIN's time (``benchmarks/pitch_trackers.py``). ``pyin``: librosa's probabilistic YIN
+the default voice's corpus it is within 7 cents (median) of pYIN with no gross errors, at about
+1/85 of pYIN's time (``benchmarks/pitch_trackers.py``). ``pyin``: librosa's probabilistic YIN
 with NVIDIA's settings (C2-C7, frame 1024, hop 256, centred frames), what NVIDIA's
 ``prepare_dataset.py`` uses. ``dio``: WORLD's DIO refined by StoneMask (``pyworld``), fast, but
 an octave too high on most voiced frames of that low male voice; ``harvest``: WORLD's slower
