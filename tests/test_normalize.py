@@ -329,9 +329,9 @@ def _megabyte_of_trouble() -> str:
 def test_a_megabyte_of_hostile_text_finishes_in_seconds():
     text = _megabyte_of_trouble()
     assert len(text) > 950_000
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a busy machine does not make it fail, backtracking does
     out = CLEANERS["english_cleaners_v2"](text)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert isinstance(out, str) and ENGLISH_BASIC.fullmatch(out)
     assert elapsed < 15.0, f"{elapsed:.1f} s for 1 MB"
 

@@ -20,8 +20,9 @@ import unicodedata
 
 from anyascii import anyascii
 
+from hifigan.text.contexts import CONTEXT_PASSES, AbbreviatedYear, Caliber
 from hifigan.text.numbers import (cardinal, decade, digits, fraction, mixed_fraction, number, ordinal,
-                                  plural, year)
+                                  plural, version_part, year)
 
 # ---------------------------------------------------------------- unicode -> ASCII
 
@@ -430,7 +431,6 @@ def _unit_context_ok(m: re.Match) -> bool:
 
 _ORDINAL = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d{1,36})(st|nd|rd|th|ST|ND|RD|TH)(?![A-Za-z0-9])")
 _DECADE = re.compile(r"(?<![\w.'])('?)(\d{1,4})'?s(?![A-Za-z0-9'])")
-_SHORT_YEAR = re.compile(r"(?<![\w'])'(\d\d)(?![\w']|[.,]\d)")
 _MIXED_FRACTION = re.compile(r"(?<![\w./])(\d{1,6})\s+(\d{1,3})/(\d{1,3})(?![\w/]|[.,]\d)")
 _FRACTION = re.compile(r"(?<![\w./])(\d{1,4})/(\d{1,4})(?![\w/]|[.,]\d)")
 _FRACTION_SPECIAL = {"24/7": "twenty-four seven", "50/50": "fifty-fifty", "9/11": "nine eleven"}
@@ -448,11 +448,6 @@ def _decade(m: re.Match) -> str:
     if len(n) >= 3 and value % 10 == 0:
         return decade(value)
     return plural(cardinal(value))
-
-
-def _short_year(m: re.Match) -> str:
-    n = m.group(1)
-    return "oh " + cardinal(int(n)) if n[0] == "0" else cardinal(int(n))
 
 
 def _mixed_fraction(m: re.Match) -> str:
@@ -683,14 +678,13 @@ def _number_abbr(m: re.Match) -> str:
 # ---------------------------------------------------------------- numbers
 
 _VERSION = re.compile(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w]|\.\d)")
-_CALIBER = re.compile(r"(?<![\w.])\.(\d{2,3})(?=[- ]?calib(?:er|re))")
 _NUMBER = re.compile(rf"(?<![\w.])(-(?=[\d.]))?({_NUM})(?![\d])")
 _ERA = re.compile(r"\s?(?:B\.\s?C\.|A\.\s?D\.|BCE|BC|CE|AD)(?![A-Za-z])")
 
 _CARDINAL_CUES = frozenset("number numbers no page pages room rooms route flight line lines volume chapter "
                            "section clause schedule part article paragraph verse psalm exhibit item "
                            "figure table step rule grade level class size vol p pp op opus".split())
-_DIGIT_CUES = frozenset("zip zipcode postcode pin code flight extension ext account serial isbn id".split())
+_DIGIT_CUES = frozenset("zip zipcode postcode pin code extension ext account serial isbn id".split())
 _YEAR_CUES = frozenset("in of since by from until till to during after before year years the this that "
                        "his her its their our my your early late between and or circa c ca spring summer "
                        "autumn fall winter dated date mid through".split()) | {m.lower() for m in MONTHS}
@@ -743,11 +737,7 @@ def _read_as_year(s: str, text: str, start: int, end: int) -> bool:
 
 
 def _version(m: re.Match) -> str:
-    return " point ".join(number(p) for p in m.group(0).split("."))
-
-
-def _caliber(m: re.Match) -> str:
-    return cardinal(int(m.group(1)))
+    return " point ".join(version_part(p) for p in m.group(0).split("."))
 
 
 def _number(m: re.Match) -> str:
@@ -882,7 +872,7 @@ NUMBER_PASSES = (
     (_DIMENSION, _dimension, "x×"),
     (_UNIT, _unit, _D),
     (_ORDINAL, _ordinal, "snrtSNRT"), (_DAY_MONTH, _day_month, _D), (_DECADE, _decade, "s"),
-    (_SHORT_YEAR, _short_year, "'"), (_MIXED_FRACTION, _mixed_fraction, "/"), (_FRACTION, _fraction, "/"),
+    (AbbreviatedYear.pattern, AbbreviatedYear.read, "'"), (_MIXED_FRACTION, _mixed_fraction, "/"), (_FRACTION, _fraction, "/"),
     (_INTERNATIONAL, _international, "+"), (_PHONE, _phone, "-.("), (_ZIP, lambda m: _digit_groups(m.group(0)), _D),
     (_DIGIT_GROUPS, lambda m: _digit_groups(m.group(0)), "-"),
     (_YEAR_RANGE, _year_range, "-"), (_RANGE, _range, "-"),
@@ -894,12 +884,12 @@ ABBREVIATION_PASSES = (
     (_NUMBER_ABBR_RE, _number_abbr, "#."), (_TITLE_RE, _title, "".join({t[0] for t in _TITLES})), (_BEFORE_NAME_RE, _before_name, "."),
     (_STREET_RE, _street, "."), (_LOWER_ABBR_RE, _lower_abbr, "vV."),
 )
-FINAL_NUMBER_PASSES = ((_VERSION, _version, "."), (_CALIBER, _caliber, "."), (_NUMBER, _number, _D))
+FINAL_NUMBER_PASSES = ((_VERSION, _version, "."), (Caliber.pattern, Caliber.read, Caliber.gate), (_NUMBER, _number, _D))
 _HAS_DIGIT = re.compile(r"\d")
 
 
 def _run(text: str, passes) -> str:
-    if passes is NUMBER_PASSES or passes is FINAL_NUMBER_PASSES:
+    if passes is NUMBER_PASSES or passes is FINAL_NUMBER_PASSES or passes is CONTEXT_PASSES:
         if not _HAS_DIGIT.search(text):
             return text
     for pattern, replace, gate in passes:
@@ -938,6 +928,7 @@ def normalize_text(text: str) -> str:
         raise TypeError(f"normalize_text expects a str, got {type(text).__name__}")
     text = to_ascii(text, keep_symbols=True)
     text = _run(text, ((_EMAIL, _email, "@"), (_URL, _url, ".")))
+    text = _run(text, CONTEXT_PASSES)
     text = _run(text, NUMBER_PASSES)
     text = _run(text, ((_CODE, _code, _D),))
     text = _run(text, ROMAN_PASSES)

@@ -116,6 +116,41 @@ def year(n: int) -> str:
     return cardinal(high) + " " + cardinal(low)
 
 
+def nominal(s: str) -> str:
+    """How a number that names something is said (a house, room, flight, page or model number): in
+    pairs, like a year: ``"317" -> "three seventeen"``, ``"305" -> "three oh five"``, ``"300" -> "three
+    hundred"``, ``"2210" -> "twenty-two ten"``, ``"1204" -> "twelve oh four"``, ``"2005" -> "twenty oh
+    five"``, ``"2000" -> "two thousand"``, ``"12345" -> "one twenty-three forty-five"``; up to two
+    digits a cardinal; a leading zero or more than five digits: digit by digit."""
+    if not s.isdigit():
+        raise ValueError(f"nominal() wants digits, got {s!r}")
+    if len(s) > 5 or (len(s) > 1 and s[0] == "0"):
+        return digits(s)
+    n = int(s)
+    if n < 100 or n % 1000 == 0:
+        return cardinal(n)
+    if len(s) == 5:
+        return ONES[int(s[0])] + " " + _pair(s[1:3], inner=True) + " " + _pair(s[3:])
+    return cardinal(n // 100) + " " + _pair(s[-2:])
+
+
+def _pair(two: str, inner: bool = False) -> str:
+    if two == "00":
+        return "oh oh" if inner else "hundred"
+    if two[0] == "0":
+        return "oh " + ONES[int(two[1])]
+    return cardinal(int(two))
+
+
+def version_part(s: str) -> str:
+    """One part of a version number: ``"11" -> "eleven"``, ``"0" -> "oh"``, ``"05" -> "oh five"``."""
+    if s == "0":
+        return "oh"
+    if s[0] == "0":
+        return digits(s, zero="oh")
+    return cardinal(int(s))
+
+
 def plural(words: str) -> str:
     """Plural of a number's words: ``"nineteen ninety" -> "nineteen nineties"``, ``"six" -> "sixes"``."""
     if words.endswith("y"):
