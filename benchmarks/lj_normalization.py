@@ -12,7 +12,8 @@ spelled letters ("F.B.I." = "F B I" = "fbi"), and abbreviations against their ex
 ("fourteen hundred" is not "one thousand four hundred").
 
 Systems: ``ours`` (hifigan's ``english_cleaners_v2``, or ``--cleaner``), ``nvidia`` (NVIDIA's
-``english_cleaners_v2`` from a FastPitch tree given by ``--nvidia-dir``, imported from its files),
+``english_cleaners_v2`` from a FastPitch tree given by ``--nvidia-dir``, imported from its files;
+it needs ``pip install inflect``),
 ``nemo`` (NVIDIA NeMo's WFST normalizer, run by ``nemo_normalize.py`` in the environment given by
 ``--nemo-python``; its outputs are cached in ``--nemo-cache``), and any ``--cleaner-module
 PATH:FUNC``::
@@ -46,7 +47,7 @@ EQUIVALENT_WORDS = {
     "honourable": "hon", "professor": "prof", "captain": "capt", "lieutenant": "lieut", "lt": "lieut",
     "sergeant": "sgt", "general": "gen", "colonel": "col", "major": "maj", "junior": "jr",
     "senior": "sr", "company": "co", "limited": "ltd", "incorporated": "inc", "brothers": "bros",
-    "versus": "vs", "mount": "mt", "governor": "gov", "senator": "sen", "okay": "ok",
+    "versus": "vs", "mount": "mt", "governor": "gov", "senator": "sen", "okay": "ok", "etcetera": "etc",
 }
 EQUIVALENT_PHRASES = re.compile(r"\b(et cetera|for example|that is|namely)\b")
 _PHRASE_FORMS = {"et cetera": "etc", "for example": "eg", "that is": "ie", "namely": "viz"}
