@@ -208,6 +208,20 @@ def test_prepare_reports_bad_clips_and_goes_on(prepared):
     assert 80 < m["pitch"]["mean"] < 250
 
 
+def test_prepare_stops_at_once_when_the_pitch_package_is_missing(prepared, tmp_path, monkeypatch):
+    import importlib.util
+
+    from hifigan.train.data import DatasetError
+    data, _, _ = prepared
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "parselmouth" else real(name, *a))
+    with pytest.raises(DatasetError, match=r"--pitch praat needs praat-parselmouth") as e:
+        prepare(data, tmp_path / "out", PrepareConfig(), workers=1, val_size=1, progress=False)
+    assert "\n" not in str(e.value) and not (tmp_path / "out").exists()
+    with pytest.raises(DatasetError, match="unknown pitch method"):
+        prepare(data, tmp_path / "out", PrepareConfig(pitch_method="crepe"), workers=1, val_size=1, progress=False)
+
+
 def test_prepared_features_match_independent_computation(prepared):
     data, out, m = prepared
     import librosa

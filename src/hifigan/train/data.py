@@ -26,7 +26,7 @@ import torch
 from hifigan.audio import MelConfig, load_audio, mel_spectrogram
 from hifigan.errors import HifiganError
 from hifigan.files import atomic_output
-from hifigan.train.pitch import METHODS, estimate_pitch
+from hifigan.train.pitch import check_method, estimate_pitch
 
 MANIFEST_VERSION = 1
 
@@ -186,8 +186,10 @@ def prepare(data, out, cfg: PrepareConfig = PrepareConfig(), mel_cfg: MelConfig 
     Returns the manifest (also written to ``out/manifest.json``)."""
     from tqdm import tqdm
 
-    if cfg.pitch_method not in METHODS:
-        raise DatasetError(f"unknown pitch method {cfg.pitch_method!r}: use one of {', '.join(METHODS)}")
+    try:
+        check_method(cfg.pitch_method)
+    except (ValueError, ImportError) as e:  # before any clip: not one failure per clip in the report
+        raise DatasetError(str(e)) from None
     mel_cfg = mel_cfg or MelConfig(convention="tacotron")
     out = Path(out)
     clips = read_dataset(data)

@@ -18,6 +18,22 @@ F0_MIN, F0_MAX = 65.4064, 2093.0045  # C2, C7 (NVIDIA's pYIN range)
 CEILING_Q75 = 2.0  # praat's second pass: ceiling at this multiple of the utterance's upper quartile
 
 
+_PACKAGES = {"praat": ("parselmouth", "praat-parselmouth"), "pyin": ("librosa", "librosa"),
+             "dio": ("pyworld", "pyworld"), "harvest": ("pyworld", "pyworld")}
+
+
+def check_method(method: str) -> None:
+    """Fail at once, in one line, when ``method`` is unknown or its package is not installed."""
+    if method not in _PACKAGES:
+        raise ValueError(f"unknown pitch method {method!r}: use one of {', '.join(METHODS)}")
+    module, package = _PACKAGES[method]
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        others = "|".join(m for m in METHODS if m != method)
+        raise ImportError(f"--pitch {method} needs {package} (pip install 'hifigan[train]'), or choose --pitch {others}")
+
+
 def estimate_pitch(audio: np.ndarray, sample_rate: int, hop_length: int, n_frames: int,
                    method: str = "praat", f0_min: float = F0_MIN, f0_max: float = F0_MAX) -> np.ndarray:
     """``[n_frames]`` float32 Hz (0 where unvoiced)."""
