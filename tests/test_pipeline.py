@@ -342,3 +342,30 @@ def test_cli_speaks_with_the_default_voice(tmp_path, capsys):
     assert code == 0, err
     info = sf.info(str(tmp_path / "a.wav"))
     assert info.samplerate == 22050 and 1.0 < info.frames / 22050 < 4.0
+
+
+def test_torchrun_shares_out_the_lines_and_writes_what_one_process_would(tmp_path, capsys, tiny_files):
+    import os
+    import subprocess
+    import sys
+
+    lines = [f"Line number {w}, a little longer each time{', and more' * k}." for k, w in
+             enumerate(["one", "two", "three", "four", "five"])]
+    (tmp_path / "in.txt").write_text("\n".join(lines) + "\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    argv = ["synthesize", "-i", str(tmp_path / "in.txt"), "--batch-size", "1", *tiny_files]
+    one = subprocess.run([sys.executable, "-m", "hifigan", *argv, "-o", str(tmp_path / "one")],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert one.returncode == 0, one.stderr[-2000:]
+    two = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                          "-m", "hifigan", *argv, "-o", str(tmp_path / "two")],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert two.returncode == 0, two.stderr[-2000:]
+    assert "rank 0: wrote 3 of the 5 files" in two.stderr and "rank 1: wrote 2 of the 5 files" in two.stderr
+    names = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert names == [f"000{i}.wav" for i in range(1, 6)]
+    assert sorted(p.name for p in (tmp_path / "two").iterdir()) == names
+    for name in names:
+        a, _ = sf.read(str(tmp_path / "one" / name), dtype="int16")
+        b, _ = sf.read(str(tmp_path / "two" / name), dtype="int16")
+        assert a.shape == b.shape and np.array_equal(a, b), name

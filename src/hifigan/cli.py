@@ -32,7 +32,10 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("synthesize", help="text -> speech (FastPitch + HiFi-GAN)",
                        description="Synthesize one text to a .wav, or a file of texts (one utterance per line; "
-                                   "'-' reads stdin) to DIR/0001.wav, 0002.wav, ... in line order.")
+                                   "'-' reads stdin) to DIR/0001.wav, 0002.wav, ... in line order. Under torchrun "
+                                   "(torchrun --nproc_per_node N -m hifigan synthesize -i FILE -o DIR) the lines are "
+                                   "shared out: rank r speaks lines r+1, r+1+N, ... and writes the same file names "
+                                   "one process would; with --device cuda each rank takes the GPU of its LOCAL_RANK.")
     s.add_argument("text", nargs="?", help="the text to speak (or use -i)")
     s.add_argument("-i", "--input", metavar="FILE", help="text file, one utterance per line; - for stdin")
     s.add_argument("-o", "--output", required=True, metavar="OUT", help="a .wav for TEXT, a folder for -i")
@@ -282,9 +285,13 @@ def cmd_synthesize(args) -> int:
         width = max(4, len(str(len(texts))))
         wavs = [out / f"{n:0{width}d}.wav" for n in range(1, len(texts) + 1)]
         pngs = [Path(args.plot) / w.with_suffix(".png").name for w in wavs] if args.plot else [None] * len(wavs)
+    world, rank, local_rank = _shard()
+    device = args.device
+    if world > 1 and device == "cuda":
+        device = f"cuda:{local_rank}"
     pitch = PitchTransform(args.pitch_flatten, args.pitch_invert, args.pitch_amplify, args.pitch_shift)
     text_kw = {"cmudict_path": args.cmudict} if args.cmudict else {}
-    tts = TextToSpeech.from_pretrained(args.fastpitch, args.vocoder, device=args.device,
+    tts = TextToSpeech.from_pretrained(args.fastpitch, args.vocoder, device=device,
                                        batch_size=args.batch_size, **text_kw)
     kw = dict(pace=args.pace, pitch=pitch, speaker=args.speaker, energy_scale=args.energy_scale, denoise=args.denoise)
     # Check every line before writing anything: a bad line fails the run with its number, no partial outputs.
@@ -294,13 +301,17 @@ def cmd_synthesize(args) -> int:
         except HifiganError as e:
             where = f"line {n}: " if args.input else ""
             raise CliError(f"{where}{e}") from None
+    n_all = len(texts)
+    if world > 1:  # every rank checked every line above; now each speaks its own share
+        texts, wavs, pngs = texts[rank::world], wavs[rank::world], pngs[rank::world]
     chunk = max(1, args.batch_size)
-    bar = tqdm(total=len(texts), desc="synthesizing", unit="utt", disable=len(texts) < 2)
+    bar = tqdm(total=len(texts), desc="synthesizing", unit="utt", disable=n_all < 2 or rank > 0)
     for start in range(0, len(texts), chunk):
         try:
             utts = tts.synthesize_utterances(texts[start:start + chunk], **kw)
         except HifiganError as e:
-            where = f"lines {start + 1}-{start + chunk}: " if args.input else ""
+            lines = [rank + 1 + world * k for k in (start, min(start + chunk, len(texts)) - 1)]
+            where = f"lines {lines[0]}-{lines[1]}: " if args.input else ""
             raise CliError(f"{where}{e}") from None
         for utt, wav, png in zip(utts, wavs[start:], pngs[start:]):
             write_wav(wav, utt.audio, utt.sample_rate)
@@ -311,9 +322,25 @@ def cmd_synthesize(args) -> int:
                 plot_spectrogram(utt.mel, png, c.sample_rate, c.hop_length, title=wav.name, f_max=c.f_max)
         bar.update(len(utts))
     bar.close()
-    if len(texts) > 1:
-        print(f"wrote {len(texts)} files to {out}", file=sys.stderr)
+    if world > 1:
+        print(f"rank {rank}: wrote {len(texts)} of the {n_all} files to {out}", file=sys.stderr)
+    elif n_all > 1:
+        print(f"wrote {n_all} files to {out}", file=sys.stderr)
     return 0
+
+
+def _shard() -> tuple[int, int, int]:
+    """``(world, rank, local_rank)`` from torchrun's environment (1, 0, 0 without it)."""
+    import os
+
+    try:
+        world, rank = int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0"))
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    except ValueError:
+        raise CliError("WORLD_SIZE, RANK and LOCAL_RANK must be integers") from None
+    if world < 1 or not 0 <= rank < world:
+        raise CliError(f"RANK {rank} is not within WORLD_SIZE {world}")
+    return world, rank, local_rank
 
 
 def cmd_prepare(args) -> int:
