@@ -369,3 +369,64 @@ def test_torchrun_shares_out_the_lines_and_writes_what_one_process_would(tmp_pat
         a, _ = sf.read(str(tmp_path / "one" / name), dtype="int16")
         b, _ = sf.read(str(tmp_path / "two" / name), dtype="int16")
         assert a.shape == b.shape and np.array_equal(a, b), name
+
+
+def test_vocoder_stream_pieces_grow_and_join_to_one_pass():
+    torch.manual_seed(0)
+    voc = Vocoder(Generator(TINY, weight_norm=False), MelConfig(hop_length=16), chunk_frames=100).eval()
+    mel = torch.randn(1, 80, 300)
+    pieces = list(voc.stream(mel, first_frames=16))
+    assert [p.shape[0] // 16 for p in pieces] == [16, 32, 64, 100, 88]
+    whole = voc.vocode(mel)[0]
+    torch.testing.assert_close(torch.cat(pieces), whole, rtol=0, atol=1e-4)
+    bare = torch.cat([voc.generator(mel[..., a:b])[0, 0] for a, b in ((0, 16), (16, 48), (48, 112), (112, 212),
+                                                                        (212, 300))]).clamp(-1, 1)
+    assert (bare - whole).abs().max() > 1e-3  # without the context the joins would show
+    with pytest.raises(Exception, match="one mel at a time"):
+        next(voc.stream(torch.randn(2, 80, 30)))
+
+
+def test_stream_yields_sentence_by_sentence_and_joins_to_synthesize(tiny_tts):
+    text = ("The first sentence is long enough to be cut into several pieces, it goes on and on. "
+            "Then a short one. And the last sentence of the text!")
+    tts = TextToSpeech(tiny_tts.fastpitch, tiny_tts.vocoder, batch_size=1)
+    want, sr = tts.synthesize(text)
+    pieces = list(tts.stream(text))
+    assert pieces[0].shape[0] == 16 * 16 and all(p.dtype == np.float32 for p in pieces)
+    assert len(pieces) > 4
+    got = np.concatenate(pieces)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
+    pause = int(round(0.2 * sr))
+    assert sum(1 for p in pieces if p.shape[0] == pause and not p.any()) == 2
+    with pytest.raises(TextError):
+        next(tts.stream("🎉 🔥"))
+
+
+def test_cli_stream_writes_wav_or_pcm_to_stdout_equal_to_the_file(tmp_path, capsysbinary, tiny_files):
+    text = "Hello there, this is streamed. And a second sentence."
+    assert main(["synthesize", text, "-o", str(tmp_path / "a.wav"), "--batch-size", "1", *tiny_files]) == 0
+    want, sr = sf.read(str(tmp_path / "a.wav"), dtype="int16")
+    capsysbinary.readouterr()
+    assert main(["synthesize", text, "-o", "-", "--stream", *tiny_files]) == 0
+    wav = capsysbinary.readouterr().out
+    assert wav[:4] == b"RIFF" and wav[8:16] == b"WAVEfmt " and wav[36:40] == b"data"
+    assert int.from_bytes(wav[24:28], "little") == sr and int.from_bytes(wav[40:44], "little") == 0xFFFFFFFF
+    got = np.frombuffer(wav[44:], "<i2")
+    assert got.shape == want.shape and np.abs(got.astype(int) - want).max() <= 4
+    assert main(["synthesize", text, "-o", "-", "--stream", "pcm", *tiny_files]) == 0
+    pcm = capsysbinary.readouterr().out
+    assert pcm == wav[44:]
+
+
+@pytest.mark.parametrize("argv,pattern", [
+    (["Hi.", "-o", "x.wav", "--stream"], "use it with TEXT and -o -"),
+    (["-i", "lines.txt", "-o", "-", "--stream"], "use it with TEXT and -o -"),
+    (["🎉 🔥", "-o", "-", "--stream"], "nothing to say"),
+])
+def test_cli_stream_bad_use_is_one_line_and_writes_nothing(tmp_path, capsysbinary, tiny_files, argv, pattern):
+    code = main(["synthesize", *argv, *tiny_files])
+    cap = capsysbinary.readouterr()
+    assert code == 1 and cap.out == b""
+    err = cap.err.decode()
+    assert pattern in err and len(err.strip().splitlines()) == 1, err

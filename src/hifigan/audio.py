@@ -183,3 +183,19 @@ def write_wav(path, audio, sample_rate: int, subtype: str = "PCM_16") -> Path:
     with atomic_output(path) as tmp:
         sf.write(tmp, np.clip(x, -1.0, 1.0), int(sample_rate), subtype=subtype, format="WAV")
     return path
+
+
+def pcm16(audio) -> bytes:
+    """Mono float audio in [-1, 1] -> little-endian 16-bit PCM bytes, scaled as :func:`write_wav` scales."""
+    x = np.asarray(audio.detach().cpu() if isinstance(audio, torch.Tensor) else audio, dtype=np.float32)
+    return np.rint(np.clip(x, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+
+
+def wav_stream_header(sample_rate: int) -> bytes:
+    """The header of a 16-bit mono WAV whose length is not known yet (a stream): the RIFF and data
+    sizes are 0xFFFFFFFF, as ffmpeg and sox write them and read such streams to their end."""
+    import struct
+
+    rate = int(sample_rate)
+    return (b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVEfmt " +
+            struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16) + b"data" + struct.pack("<I", 0xFFFFFFFF))

@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--batch-size", type=int, default=8, metavar="N", help="sentences per FastPitch batch")
     s.add_argument("--save-mel", action="store_true", help="also write each mel as .npy beside its .wav")
     s.add_argument("--plot", metavar="PNG", help="spectrogram picture: a .png for TEXT, a folder for -i")
+    s.add_argument("--stream", nargs="?", const="wav", choices=["wav", "pcm"],
+                   help="with TEXT and -o -: write the audio to stdout while it is being made, as a WAV "
+                        "(16-bit, length 0xFFFFFFFF) or raw 16-bit little-endian PCM ('--stream pcm')")
     s.add_argument("--cmudict", metavar="PATH", help="a cmudict-0.7b file instead of the packaged dictionary")
     s.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
 
@@ -268,6 +271,10 @@ def cmd_synthesize(args) -> int:
         raise CliError(f"--pace must be > 0, got {args.pace}")
     if args.batch_size < 1:
         raise CliError(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.stream:
+        if args.text is None or args.output != "-" or args.plot or args.save_mel:
+            raise CliError("--stream speaks one TEXT to stdout: use it with TEXT and -o -, without --plot/--save-mel")
+        return _stream(args)
     if args.text is not None:
         if not args.text.strip():
             raise CliError("TEXT is empty")
@@ -326,6 +333,38 @@ def cmd_synthesize(args) -> int:
         print(f"rank {rank}: wrote {len(texts)} of the {n_all} files to {out}", file=sys.stderr)
     elif n_all > 1:
         print(f"wrote {n_all} files to {out}", file=sys.stderr)
+    return 0
+
+
+def _stream(args) -> int:
+    from hifigan.audio import pcm16, wav_stream_header
+    from hifigan.errors import HifiganError
+    from hifigan.pipeline import PitchTransform, TextToSpeech
+
+    if not args.text.strip():
+        raise CliError("TEXT is empty")
+    pitch = PitchTransform(args.pitch_flatten, args.pitch_invert, args.pitch_amplify, args.pitch_shift)
+    text_kw = {"cmudict_path": args.cmudict} if args.cmudict else {}
+    tts = TextToSpeech.from_pretrained(args.fastpitch, args.vocoder, device=args.device, **text_kw)
+    pieces = tts.stream(args.text, pace=args.pace, pitch=pitch, speaker=args.speaker,
+                        energy_scale=args.energy_scale, denoise=args.denoise)
+    out = sys.stdout.buffer
+    try:
+        first = next(pieces)  # a bad text fails here, before a byte is written
+    except HifiganError as e:
+        raise CliError(str(e)) from None
+    try:
+        if args.stream == "wav":
+            out.write(wav_stream_header(tts.sample_rate))
+        out.write(pcm16(first))
+        out.flush()
+        for piece in pieces:
+            out.write(pcm16(piece))
+            out.flush()
+    except BrokenPipeError:  # the reader has gone (e.g. `| head -c`): not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
     return 0
 
 

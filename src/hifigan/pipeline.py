@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -134,18 +134,9 @@ class TextToSpeech:
         pitch_transform = pitch if callable(pitch) and bool(pitch) else None  # a no-op PitchTransform is falsy
         items, owners = [], []
         for n, text in enumerate(texts):
-            if not isinstance(text, str) or not text.strip():
-                raise TextError(f"text {n + 1} is empty")
-            for sentence in split_sentences(text, self.max_sentence_chars):
-                try:
-                    items.append(self.text_processor.encode_text(sentence))
-                except TextError:
-                    continue  # a sentence of only symbols; the text as a whole is checked below
-                owners.append(n)
-        spoken = set(owners)
-        for n in range(len(texts)):
-            if n not in spoken:
-                raise TextError(f"text {n + 1}: nothing to say, it cleans to no symbols ({texts[n][:40]!r})")
+            ids = self._sentence_ids(text, n)
+            items += ids
+            owners += [n] * len(ids)
         mels = self._mels(items, pace, pitch_transform, speaker, energy_scale)
         pause = np.zeros(int(round(self.sentence_pause * self.sample_rate)), np.float32)
         results = []
@@ -167,6 +158,47 @@ class TextToSpeech:
             results.append(Utterance(wav.astype(np.float32, copy=False), torch.cat(parts, dim=-1).cpu(),
                                      self.sample_rate))
         return results
+
+    def _sentence_ids(self, text: str, n: int = 0) -> list[list[int]]:
+        """The symbol ids of each sentence of ``text`` (``n``: its index, for messages)."""
+        if not isinstance(text, str) or not text.strip():
+            raise TextError(f"text {n + 1} is empty")
+        items = []
+        for sentence in split_sentences(text, self.max_sentence_chars):
+            try:
+                items.append(self.text_processor.encode_text(sentence))
+            except TextError:
+                continue  # a sentence of only symbols; the text as a whole is checked below
+        if not items:
+            raise TextError(f"text {n + 1}: nothing to say, it cleans to no symbols ({text[:40]!r})")
+        return items
+
+    def stream(self, text: str, pace: float = 1.0, pitch: PitchTransform | Callable | None = None,
+               speaker: int = 0, energy_scale: float = 1.0, denoise: float = 0.0,
+               first_frames: int = 16) -> Iterator[np.ndarray]:
+        """Yield the audio of ``text`` as it is made (float32 pieces at :attr:`sample_rate`): one
+        sentence at a time and, within a sentence, pieces of ``first_frames`` mel frames and then
+        twice as many each time, each vocoded with the vocoder's mel context on both sides. Joined,
+        the pieces equal :meth:`synthesize`'s audio up to float rounding (pauses included). With
+        ``denoise`` > 0 a sentence comes whole (the denoiser works on the whole sentence)."""
+        self._check(pace, speaker, energy_scale)
+        pitch_transform = pitch if callable(pitch) and bool(pitch) else None
+        pause = np.zeros(int(round(self.sentence_pause * self.sample_rate)), np.float32)
+        produced = False
+        for k, ids in enumerate(self._sentence_ids(text)):
+            mel = self._mels([ids], pace, pitch_transform, speaker, energy_scale)[0]
+            if k:
+                yield pause
+            if mel.shape[-1] == 0:
+                continue
+            produced = True
+            if denoise > 0:
+                yield self.vocoder.vocode(mel[None], denoise)[0].cpu().numpy()
+                continue
+            for piece in self.vocoder.stream(mel[None], first_frames):
+                yield piece.cpu().numpy()
+        if not produced:
+            raise HifiganError("text 1: the model predicted no frames (all durations rounded to 0)")
 
     def synthesize(self, text: str, **kwargs) -> tuple[np.ndarray, int]:
         """``(float32 audio in [-1, 1], sample_rate)``; keyword arguments as :meth:`synthesize_utterances`."""

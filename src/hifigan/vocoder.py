@@ -68,13 +68,32 @@ class Vocoder(nn.Module):
         n, chunk, ctx = mel.shape[-1], self.chunk_frames, self.context_frames
         if not chunk or n <= chunk + 2 * ctx:
             return self.generator(mel)
-        hop, pieces = self.hop_length, []
-        for start in range(0, n, chunk):
-            end = min(start + chunk, n)
-            a, b = max(0, start - ctx), min(n, end + ctx)
-            y = self.generator(mel[..., a:b])
-            pieces.append(y[..., (start - a) * hop:(end - a) * hop])
-        return torch.cat(pieces, dim=-1)
+        return torch.cat([self._span(mel, start, min(start + chunk, n)) for start in range(0, n, chunk)], dim=-1)
+
+    def _span(self, mel: torch.Tensor, start: int, end: int) -> torch.Tensor:
+        """The audio of frames ``[start, end)``, vocoded with ``context_frames`` of mel on each side."""
+        n, ctx, hop = mel.shape[-1], self.context_frames, self.hop_length
+        a, b = max(0, start - ctx), min(n, end + ctx)
+        return self.generator(mel[..., a:b])[..., (start - a) * hop:(end - a) * hop]
+
+    @torch.inference_mode()
+    def stream(self, mel: torch.Tensor, first_frames: int = 16):
+        """Yield the audio of ``mel`` (``[1, n_mels, T]``) in pieces as they are made: ``[T_k]`` float32
+        tensors, the first of ``first_frames`` frames, each next one twice as long up to
+        ``chunk_frames``. Each piece is vocoded with ``context_frames`` of mel on both sides, so the
+        pieces joined equal :meth:`vocode` up to float rounding."""
+        self.check_mel(mel)
+        if mel.shape[0] != 1:
+            raise MelError(f"stream() takes one mel at a time, got a batch of {mel.shape[0]}")
+        if first_frames < 1:
+            raise MelError(f"first_frames must be >= 1, got {first_frames}")
+        p = next(self.generator.parameters())
+        mel = mel.to(p.device, p.dtype)
+        n, start, size = mel.shape[-1], 0, first_frames
+        while start < n:
+            end = min(n, start + size)
+            yield self._span(mel, start, end)[0, 0].float().clamp(-1.0, 1.0)
+            start, size = end, min(2 * size, self.chunk_frames or n)
 
     def mel(self, audio) -> torch.Tensor:
         """The log-mel spectrogram of audio at ``sample_rate``, as this vocoder expects it."""
