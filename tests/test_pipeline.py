@@ -430,3 +430,19 @@ def test_cli_stream_bad_use_is_one_line_and_writes_nothing(tmp_path, capsysbinar
     assert code == 1 and cap.out == b""
     err = cap.err.decode()
     assert pattern in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_stream_context_from_the_receptive_field_is_exact_for_lj_v1_on_real_speech():
+    from hifigan import load_vocoder
+    from hifigan.audio import load_audio
+
+    voc = load_vocoder("lj_v1")
+    assert 14 < voc.receptive_frames < 15  # V1: 3 + the upsamplings' and widest blocks' reach
+    wav = sorted((Path(__file__).parent / "data/tiny_lj/wavs").glob("*.wav"))[0]
+    mel = voc.mel(load_audio(wav, voc.sample_rate))
+    mel = mel if mel.dim() == 3 else mel[None]
+    whole = voc.vocode(mel)[0]
+    torch.testing.assert_close(torch.cat(list(voc.stream(mel, 8))), whole, rtol=0, atol=1e-4)
+    voc.context_frames = 12  # what a too-small context costs, through the same code path
+    cut = torch.cat([voc._span(mel, a, min(a + 40, mel.shape[-1])) for a in range(0, mel.shape[-1], 40)], -1)
+    assert (cut[0, 0].clamp(-1, 1) - whole).abs().max() > 1e-4
