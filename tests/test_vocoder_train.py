@@ -442,3 +442,41 @@ def test_torchrun_two_processes_on_cpu(prepared, tmp_path):
     assert [x["step"] for x in rows if x["split"] == "train"] == [1, 2]  # rank 0 alone logs
     st = torch.load(run / "checkpoints/state_0000002.pt", weights_only=True)
     assert st["step"] == 2 and set(st["optimizers"]) == {"generator", "discriminator"}
+    # each rank sees other clips: equal weights afterwards mean both phases' gradients were averaged
+    script = tmp_path / "ranks.py"
+    script.write_text(f"""
+import os, torch
+from hifigan.train.trainer import LoopConfig, Trainer
+from hifigan.train.vocoder import VocoderTask, VocoderTrainConfig
+task = VocoderTask({str(prepared)!r}, VocoderTrainConfig(config="tiny", discriminators="tiny", segment_size=512,
+                                                         val_clips=0))
+tr = Trainer(task, {str(tmp_path / "ddp2")!r}, LoopConfig(steps=3, batch_size=2, progress=False, ckpt_every=100))
+tr.fit()
+torch.save({{k: tr._bare(m).state_dict() for k, m in tr.modules.items()}}, f"rank{{os.environ['RANK']}}.pt")
+""")
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                        str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                       env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert r.returncode == 0, r.stderr[-2000:]
+    a, b = (torch.load(tmp_path / f"rank{i}.pt", weights_only=True) for i in (0, 1))
+    for name in ("generator", "mpd", "msd"):
+        assert all(torch.equal(v, b[name][k]) for k, v in a[name].items()), name
+    torch.manual_seed(1234)  # as Trainer.fit seeds rank 0, whose weights DDP gives every rank
+    start = VocoderTask(prepared, _tcfg()).modules()["generator"].state_dict()
+    assert not torch.equal(start["conv_pre.bias"], a["generator"]["conv_pre.bias"])  # it trained
+
+
+class _NaNDiscriminatorAt(VocoderTask):
+    def phase_loss(self, phase, modules, batch, step):
+        loss, parts = super().phase_loss(phase, modules, batch, step)
+        if phase == "discriminator" and step == 3:
+            loss = loss * float("nan")
+        return loss, parts
+
+
+def test_a_non_finite_phase_loss_stops_and_keeps_the_good_checkpoint(prepared, tmp_path):
+    run = tmp_path / "run"
+    with pytest.raises(TrainingError, match=r"step 3: the discriminator loss is not finite.*hifigan_0000002"):
+        Trainer(_NaNDiscriminatorAt(prepared, _tcfg()), run, _loop()).fit()
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["hifigan_0000002.safetensors",
+                                                                       "state_0000002.pt"]
