@@ -368,6 +368,10 @@ def test_cli_audio_paths_and_errors(prepared, tmp_path):
     assert (tmp_path / "r2/checkpoints/hifigan_0000001.safetensors").is_file()
     assert main(base + ["-o", str(tmp_path / "r3"), "--data", str(TINY_LJ), "--segment-size", "1000"]) == 1
     assert main(base + ["-o", str(tmp_path / "r6"), "--data", str(TINY_LJ), "--init-from", "lj_v1"]) == 1
+    more = ["--data", str(TINY_LJ), "--steps", "2", "--resume"]
+    assert main(base + ["-o", str(tmp_path / "r2")] + more + ["--segment-size", "1024"]) == 1  # not as it began
+    assert main(base + ["-o", str(tmp_path / "r2")] + more) == 0
+    assert (tmp_path / "r2/checkpoints/hifigan_0000002.safetensors").is_file()
     assert main(base + ["-o", str(tmp_path / "r4"), "--data", str(TINY_LJ), "--mels-from", str(tmp_path)]) == 1
     assert main(base + ["-o", str(tmp_path / "r5"), "--data", str(TINY_LJ), "--init-discriminators",
                         str(TINY_LJ / "metadata.csv")]) == 1

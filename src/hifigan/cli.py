@@ -417,6 +417,18 @@ def cmd_train_vocoder(args) -> int:
             "audio": task.mel_config.to_dict(), "init_from": args.init_from,
             "init_discriminators": args.init_discriminators, "mels_from": args.mels_from,
             "segment_size": args.segment_size, "lr": args.lr, "lr_decay": args.lr_decay}
+    previous = Path(args.output) / "run.json"
+    if args.resume and previous.is_file():  # the generator and its mels must be those the run began with
+        import json
+
+        try:
+            old = json.loads(previous.read_text())
+        except ValueError:
+            old = {}
+        for key in ("generator", "audio", "mels_from", "segment_size"):
+            if key in old and json.loads(json.dumps(info[key])) != old[key]:
+                raise CliError(f"{args.output}: the run began with another {key.replace('_', ' ')} "
+                               f"({old[key]}); resume with the options it was started with")
     result = Trainer(task, args.output, _loop_config(args), resume=args.resume, run_info=info).fit()
     if result.get("checkpoint"):
         print(f"step {result['step']}: {result['checkpoint']}", file=sys.stderr)
