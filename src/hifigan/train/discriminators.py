@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import torch
 from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils import parametrizations
