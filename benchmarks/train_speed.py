@@ -1,4 +1,5 @@
-"""FastPitch training speed on CPU: ours against NVIDIA's original code, step for step.
+"""Training speed on CPU, step for step: our FastPitch against NVIDIA's original code, and our
+HiFi-GAN step (generator + MPD + MSD) against the HiFi-GAN authors' code (``--model vocoder``).
 
     git -C /path/to/DeepLearningExamples archive HEAD PyTorch/SpeechSynthesis/FastPitch | tar -x -C /tmp/nv
     python benchmarks/train_speed.py --nvidia-dir /tmp/nv/PyTorch/SpeechSynthesis/FastPitch
@@ -42,6 +43,22 @@ What NVIDIA's code needs on a CPU-only machine (patched here at run time, their 
 * Their monotonic alignment search is numba-compiled: ``numba`` must be installed (librosa
   brings it); it is compiled once before timing, so no step pays for the compilation.
 
+Vocoder (``--model vocoder``): ours is ``Trainer._train_step`` with ``VocoderTask``'s two phases
+(discriminators, then generator; AdamW 0.8/0.99 on both; mel L1 x45, LSGAN, feature matching x2;
+the generator loss's backward computes no discriminator weight gradients). The authors' is the
+body of their ``train.py`` loop (jik876/hifi-gan), their ``models.py`` imported from a folder
+(``git -C hifi-gan archive HEAD models.py env.py utils.py | tar -x -C /tmp/hifi-gan``, then
+``--authors-dir /tmp/hifi-gan``): generator forward, the mel of its output, MPD + MSD discriminator
+losses, backward, ``optim_d.step()``, then generator losses, backward (into every weight, as theirs
+does), ``optim_g.step()``. Their ``meldataset.mel_spectrogram`` no longer runs (``torch.stft``
+without ``return_complex``; librosa >= 0.10 takes keyword arguments only), so both steps take the
+loss mel from ``hifigan.audio.mel_spectrogram`` with their settings (``hifigan`` convention, fmax
+None; tested equal to theirs in tests/test_audio.py). Both start from the same weights and see
+the same batch: ``--batch-size`` random segments of ``--segment-size`` samples of a synthetic
+harmonic signal, its mel as input. Before timing, one fp32 step of each from the same state is
+compared (their losses against ours). bf16 rows wrap the forward and losses of both in CPU bf16
+autocast (their code has no AMP; the mels stay fp32).
+
 A run that fails (say NVIDIA's forward under bf16 autocast, or a non-finite loss) shows its error
 in its table row instead of a time. Before timing, each config's two models run one eval-mode
 fp32 forward on the batch and their losses are printed side by side (``--no-check`` skips it).
@@ -61,6 +78,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from hifigan.models.fastpitch import FastPitch
 from hifigan.text.symbols import get_symbols
@@ -298,11 +316,206 @@ def check_forward(ours, nv_model, nv, batch, weights, kl_step):
         ours.train(), nv_model.train()
 
 
+# ---------------------------------------------------------------- the vocoder step
+
+def vocoder_batch(batch_size: int, segment: int, seed: int):
+    """Segments of a harmonic signal with a moving pitch and noise, and their mels."""
+    from hifigan.audio import MelConfig, mel_spectrogram
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(segment) / 22050
+    audio = []
+    for _ in range(batch_size):
+        f0 = rng.uniform(80, 250) * (1 + 0.1 * np.sin(2 * np.pi * rng.uniform(1, 4) * t))
+        phase = 2 * np.pi * np.cumsum(f0) / 22050
+        x = sum(np.sin(k * phase) / k for k in range(1, 25)) + 0.05 * rng.standard_normal(segment)
+        audio.append(0.5 * x / np.abs(x).max())
+    y = torch.tensor(np.stack(audio), dtype=torch.float32)[:, None]
+    mel = mel_spectrogram(y[:, 0], MelConfig())  # the hifigan convention: segment // 256 frames
+    return {"mel": mel, "audio": y, "mel_lens": torch.full((batch_size,), mel.shape[2])}
+
+
+def our_vocoder_trainer(gen_cfg, precision: str):
+    from hifigan.audio import MelConfig
+    from hifigan.models import Generator
+    from hifigan.train.discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator
+    from hifigan.train.vocoder import VocoderTask, VocoderTrainConfig, loss_mel_config
+
+    task = VocoderTask.__new__(VocoderTask)  # no prepared folder needed for the step
+    task.tcfg, task.mel_config = VocoderTrainConfig(), MelConfig()
+    task.loss_mel, task.init_disc = loss_mel_config(task.mel_config), None
+    mods = {"generator": Generator(gen_cfg).train(), "mpd": MultiPeriodDiscriminator().train(),
+            "msd": MultiScaleDiscriminator().train()}
+    tr = Trainer(task, Path("/nonexistent/train_speed"), LoopConfig(precision=precision, device="cpu"))
+    tr.modules, tr.optims = mods, task.optimizers(mods)
+    tr.scheds = {k: torch.optim.lr_scheduler.LambdaLR(o, lambda s: 1.0) for k, o in tr.optims.items()}
+    tr.scaler, tr.ema, tr.last_checkpoint = None, {}, None
+    return tr, mods
+
+
+def load_authors(authors_dir):
+    import importlib.util
+
+    path = Path(authors_dir) / "models.py"
+    if not path.is_file():
+        sys.exit(f"--authors-dir {authors_dir}: no models.py (extract jik876/hifi-gan's models.py, env.py, utils.py)")
+    sys.path.insert(0, str(Path(authors_dir)))  # their models.py imports their utils
+    try:
+        spec = importlib.util.spec_from_file_location("authors_hifigan_models", path)
+        module = importlib.util.module_from_spec(spec)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            spec.loader.exec_module(module)
+    finally:
+        sys.path.pop(0)
+    return module
+
+
+def authors_step(A, gen, mpd, msd, optim_g, optim_d, x, y, y_mel, mel_of, autocast) -> dict:
+    """One iteration of their train.py loop body (no logging beyond its .item()s)."""
+    with autocast():
+        y_g_hat = gen(x)
+    y_g_hat_mel = mel_of(y_g_hat.float().squeeze(1))
+    optim_d.zero_grad()
+    with autocast():
+        y_df_hat_r, y_df_hat_g, _, _ = mpd(y, y_g_hat.detach())
+        loss_disc_f, _, _ = A.discriminator_loss(y_df_hat_r, y_df_hat_g)
+        y_ds_hat_r, y_ds_hat_g, _, _ = msd(y, y_g_hat.detach())
+        loss_disc_s, _, _ = A.discriminator_loss(y_ds_hat_r, y_ds_hat_g)
+        loss_disc_all = loss_disc_s + loss_disc_f
+    loss_disc_all.backward()
+    optim_d.step()
+    optim_g.zero_grad()
+    loss_mel = F.l1_loss(y_mel, y_g_hat_mel) * 45
+    with autocast():
+        y_df_hat_r, y_df_hat_g, fmap_f_r, fmap_f_g = mpd(y, y_g_hat)
+        y_ds_hat_r, y_ds_hat_g, fmap_s_r, fmap_s_g = msd(y, y_g_hat)
+        loss_fm_f = A.feature_loss(fmap_f_r, fmap_f_g)
+        loss_fm_s = A.feature_loss(fmap_s_r, fmap_s_g)
+        loss_gen_f, _ = A.generator_loss(y_df_hat_g)
+        loss_gen_s, _ = A.generator_loss(y_ds_hat_g)
+        loss_gen_all = loss_gen_s + loss_gen_f + loss_fm_s + loss_fm_f + loss_mel
+    loss_gen_all.backward()
+    optim_g.step()
+    return {"disc": float(loss_disc_all), "total": float(loss_gen_all), "mel_l1": float(loss_mel) / 45}
+
+
+def vocoder_main(args) -> None:
+    import itertools
+    import json as _json
+
+    from hifigan.audio import MelConfig, mel_spectrogram
+    from hifigan.models import PRESETS
+    from hifigan.train.vocoder import loss_mel_config
+
+    configs = args.configs or ["v1"]
+    impls = [i for i in args.impl if i != "nvidia"] if args.impl != ["ours", "nvidia"] else ["ours", "authors"]
+    A = None
+    if "authors" in impls:
+        if not args.authors_dir:
+            sys.exit("--impl authors needs --authors-dir (or use --impl ours)")
+        A = load_authors(args.authors_dir)
+    batch = vocoder_batch(args.batch_size, args.segment_size, args.seed)
+    loss_cfg = loss_mel_config(MelConfig())
+
+    def mel_of(audio):
+        with torch.autocast("cpu", enabled=False):
+            return mel_spectrogram(audio.float(), loss_cfg)
+
+    y_mel = mel_of(batch["audio"][:, 0])
+    print(f"HiFi-GAN training step on cpu ({platform.processor() or platform.machine()}, "
+          f"{torch.get_num_threads()} threads, torch {torch.__version__})")
+    print(f"batch {args.batch_size} x {args.segment_size} samples ({batch['mel'].shape[2]} frames), synthetic; "
+          f"generator + MPD (periods 2, 3, 5, 7, 11) + MSD at the paper's sizes")
+    if A is not None:
+        print(f"the authors' code: {args.authors_dir}")
+    print(f"median of {args.steps} steps after {args.warmup} warm-up steps\n")
+    rows = []
+    for name in configs:
+        gen_cfg = PRESETS[name]
+        torch.manual_seed(args.seed)
+        ref_tr, ref_mods = our_vocoder_trainer(gen_cfg, "fp32")
+        start = {k: {n: v.clone() for n, v in m.state_dict().items()} for k, m in ref_mods.items()}
+        params = sum(p.numel() for m in ref_mods.values() for p in m.parameters())
+        print(f"{name}: generator {sum(p.numel() for p in ref_mods['generator'].parameters()):,} parameters, "
+              f"{params:,} with the discriminators")
+        theirs = None
+        if A is not None:
+            h = _AttrDict({**{k: list(v) if isinstance(v, tuple) else v for k, v in _json.loads(_json.dumps(gen_cfg.to_dict())).items()},
+                          "num_mels": 80})
+
+            def theirs():
+                gen, mpd, msd = A.Generator(h), A.MultiPeriodDiscriminator(), A.MultiScaleDiscriminator()
+                ours_to_theirs(gen, start["generator"]), ours_to_theirs(mpd, start["mpd"]), ours_to_theirs(msd, start["msd"])
+                og = torch.optim.AdamW(gen.parameters(), 2e-4, betas=[0.8, 0.99])
+                od = torch.optim.AdamW(itertools.chain(msd.parameters(), mpd.parameters()), 2e-4, betas=[0.8, 0.99])
+                return gen.train(), mpd.train(), msd.train(), og, od
+            if not args.no_check:
+                logs = ref_tr._train_step([dict(batch)], 1)
+                g, p, m, og, od = theirs()
+                ref = authors_step(A, g, p, m, og, od, batch["mel"], batch["audio"], y_mel, mel_of, autocast_for("fp32"))
+                print("  first fp32 step, same weights (ours/theirs): " + "  ".join(
+                    f"{k} {logs[k]:.5g}/{ref[k]:.5g}" for k in ("disc", "total", "mel_l1")))
+                del g, p, m, og, od
+        del ref_tr, ref_mods
+        for precision in args.precisions:
+            for impl in impls:
+                gc.collect()
+                try:
+                    if impl == "ours":
+                        tr, mods = our_vocoder_trainer(gen_cfg, precision)
+                        for k, m in mods.items():
+                            m.load_state_dict(start[k])
+
+                        def step(i, tr=tr):
+                            tr._train_step([dict(batch)], i + 1)
+                    else:
+                        g, p, m, og, od = theirs()
+                        ac = autocast_for(precision)
+
+                        def step(i, g=g, p=p, m=m, og=og, od=od, ac=ac):
+                            authors_step(A, g, p, m, og, od, batch["mel"], batch["audio"], y_mel, mel_of, ac)
+                    times = time_steps(step, args.warmup, args.steps)
+                    t = statistics.median(times)
+                    rows.append((impl, name, precision, f"{t:9.2f}",
+                                 f"{args.batch_size * args.segment_size / t:9.0f}", f"{min(times):.2f}-{max(times):.2f}"))
+                except Exception as e:
+                    rows.append((impl, name, precision, "failed", short_error(e), ""))
+                finally:
+                    tr = mods = step = g = p = m = og = od = None
+                print(f"  {'  '.join(str(c) for c in rows[-1])}", file=sys.stderr, flush=True)
+    print(f"\n{'impl':<8} {'config':<6} {'prec':<5} {'batch':>5} {'s/step':>9} {'samples/s':>9}  range")
+    for impl, name, precision, t, sps, spread in rows:
+        print(f"{impl:<8} {name:<6} {precision:<5} {args.batch_size:>5} {t:>9} {sps}  {spread}")
+
+
+class _AttrDict(dict):
+    """The authors' config object: a dict read by attribute."""
+
+    def __getattr__(self, name):
+        return self[name]
+
+
+def ours_to_theirs(module, our_sd: dict) -> None:
+    """Load our state dict into the authors' module (their legacy weight-norm names)."""
+    from hifigan.checkpoints import normalize_discriminator_state_dict, normalize_generator_state_dict
+
+    theirs = module.state_dict()
+    norm = normalize_generator_state_dict if "conv_pre.weight_g" in theirs else normalize_discriminator_state_dict
+    mapping = dict(zip(norm(dict.fromkeys(theirs)).keys(), theirs.keys()))  # our name -> theirs
+    module.load_state_dict({mapping[k]: v for k, v in our_sd.items()})
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="fastpitch", choices=["fastpitch", "vocoder"])
     ap.add_argument("--nvidia-dir", help="NVIDIA's PyTorch/SpeechSynthesis/FastPitch folder (for --impl nvidia)")
-    ap.add_argument("--impl", nargs="+", default=["ours", "nvidia"], choices=["ours", "nvidia"])
-    ap.add_argument("--configs", nargs="+", default=["small", "default"])
+    ap.add_argument("--authors-dir", help="--model vocoder: a folder with the HiFi-GAN authors' models.py, env.py, utils.py")
+    ap.add_argument("--impl", nargs="+", default=["ours", "nvidia"], choices=["ours", "nvidia", "authors"],
+                    help="default: ours and the reference (nvidia for FastPitch, authors for the vocoder)")
+    ap.add_argument("--configs", nargs="+", default=None,
+                    help="FastPitch: small default (default); vocoder: v1 (default), v2, v3")
+    ap.add_argument("--segment-size", type=int, default=8192, help="--model vocoder: samples per segment")
     ap.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"])
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--steps", type=int, default=3, help="timed steps (the median is reported)")
@@ -321,6 +534,12 @@ def main() -> None:
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.model == "vocoder":
+        if args.steps < 1 or args.warmup < 0 or args.batch_size < 1 or args.segment_size < 256:
+            ap.error("--steps and --batch-size must be >= 1, --warmup >= 0, --segment-size >= 256")
+        return vocoder_main(args)
+    args.configs = args.configs or ["small", "default"]
+    args.impl = [i for i in args.impl if i != "authors"]
     if "nvidia" in args.impl and not args.nvidia_dir:
         ap.error("--impl nvidia needs --nvidia-dir (or use --impl ours)")
     if not 1 <= args.text_len[0] <= args.text_len[1]:

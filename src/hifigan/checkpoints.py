@@ -300,6 +300,77 @@ def _load_ours(path: Path, override: dict | None) -> tuple[Generator, MelConfig,
     return build_generator(sd, gen_cfg, path), mel_cfg, meta.get("train_setup", {})
 
 
+# ---------------------------------------------------------------- HiFi-GAN discriminator checkpoints
+#
+# For fine-tuning (the discriminators themselves live in ``hifigan.train``; this reads files only):
+# the authors' ``do_XXXXXXXX`` ``{'mpd', 'msd', 'optim_g', 'optim_d', 'steps', 'epoch'}``; NVIDIA's
+# ``hifigan_discrim_checkpoint_*.pt``, the same plus ``mpd_ema``, ``msd_ema``, ``scaler_g``,
+# ``scaler_d``, ``train_state``; and our training states ``state_*.pt`` (``modules``, ``optimizers``).
+
+def normalize_discriminator_state_dict(sd: dict) -> dict:
+    """The authors'/NVIDIA's MPD or MSD keys onto ours: DDP ``module.`` prefixes removed, weight
+    norm ``weight_g``/``weight_v`` -> ``parametrizations.weight.original0/1``. Spectral-normed layers
+    (those with ``weight_orig``) keep ``weight_orig``/``weight_u``/``weight_v``, as ours."""
+    sd = strip_prefix(sd)
+    spectral = {k.rpartition(".")[0] for k in sd if k.endswith(".weight_orig")}
+    out = {}
+    for k, v in sd.items():
+        stem, _, leaf = k.rpartition(".")
+        out[f"{stem}.{_WN_LEGACY[leaf]}" if leaf in _WN_LEGACY and stem not in spectral else k] = v
+    return out
+
+
+def load_discriminator_checkpoint(path) -> dict:
+    """A HiFi-GAN discriminator file: ``{'mpd', 'msd'}`` state dicts in our key names,
+    ``optim_g`` / ``optim_d`` optimizer state dicts (or None), ``steps``, ``epoch`` (or None) and
+    ``layout``: ``'authors'``, ``'nvidia'`` or ``'ours'``."""
+    path = Path(path)
+    ckpt = torch_load(path)
+    if not isinstance(ckpt, dict):
+        raise CheckpointError(f"{path}: expected a dict checkpoint, found {type(ckpt).__name__}")
+    if isinstance(ckpt.get("modules"), dict) and {"mpd", "msd"} <= ckpt["modules"].keys():  # ours
+        opts = ckpt.get("optimizers") or {}
+        out = {"mpd": ckpt["modules"]["mpd"], "msd": ckpt["modules"]["msd"], "optim_g": opts.get("generator"),
+               "optim_d": opts.get("discriminator"), "steps": ckpt.get("step"), "epoch": ckpt.get("epoch"),
+               "layout": "ours"}
+    elif {"mpd", "msd"} <= ckpt.keys():
+        layout = "nvidia" if {"train_state", "scaler_d", "mpd_ema"} & ckpt.keys() else "authors"
+        out = {"mpd": ckpt["mpd"], "msd": ckpt["msd"], "optim_g": ckpt.get("optim_g"),
+               "optim_d": ckpt.get("optim_d"), "steps": ckpt.get("steps"), "epoch": ckpt.get("epoch"),
+               "layout": layout}
+    else:
+        kind = "a HiFi-GAN generator checkpoint (g_* or hifigan_gen_*)" if "generator" in ckpt else \
+            f"keys {_summarize(map(str, ckpt))}"
+        raise CheckpointError(f"{path}: not a HiFi-GAN discriminator checkpoint (mpd, msd): found {kind}")
+    for name in ("mpd", "msd"):
+        sd = out[name]
+        if not isinstance(sd, dict) or not sd or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+            raise CheckpointError(f"{path}: {name!r} is not a state dict of tensors")
+        out[name] = normalize_discriminator_state_dict(sd)
+        bad = _non_finite(out[name])
+        if bad:
+            raise CheckpointError(f"{path}: NaN or infinite weights in {name} {_summarize(bad)}")
+    for name in ("optim_g", "optim_d"):
+        o = out[name]
+        if o is not None and not (isinstance(o, dict) and isinstance(o.get("state"), dict)
+                                  and isinstance(o.get("param_groups"), list)):
+            raise CheckpointError(f"{path}: {name!r} is not an optimizer state dict")
+    return out
+
+
+def discriminator_companion(generator_path) -> Path | None:
+    """The discriminator file saved beside a generator file: the authors' ``g_N`` -> ``do_N``,
+    NVIDIA's ``hifigan_gen_checkpoint_N.pt`` -> ``hifigan_discrim_checkpoint_N.pt``, our
+    ``hifigan_N.safetensors`` -> ``state_N.pt``; None if there is none."""
+    p = Path(generator_path)
+    for pattern, repl in ((r"^g_(\d+)$", r"do_\1"), (r"^hifigan_gen_checkpoint_(\d+)(.*)$", r"hifigan_discrim_checkpoint_\1\2"),
+                          (r"^hifigan_(\d+)\.safetensors$", r"state_\1.pt")):
+        if re.match(pattern, p.name):
+            q = p.with_name(re.sub(pattern, repl, p.name))
+            return q if q.is_file() else None
+    return None
+
+
 # ---------------------------------------------------------------- FastPitch checkpoints
 #
 # NVIDIA DeepLearningExamples' FastPitch 1.1 files (``FastPitch_checkpoint_*.pt``,

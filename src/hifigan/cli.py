@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--min-seconds", type=float, default=0.5)
     pr.add_argument("--max-seconds", type=float, default=15.0)
 
-    tr = sub.add_parser("train", help="train a model (fastpitch)")
+    tr = sub.add_parser("train", help="train a model (fastpitch, vocoder)")
     tsub = tr.add_subparsers(dest="model", metavar="MODEL")
     f = tsub.add_parser("fastpitch", help="train FastPitch on a prepared dataset",
                         description="Train FastPitch 1.1 (learned alignment). Also runs under "
@@ -109,6 +109,65 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--workers", type=int, default=0, metavar="N", help="data-loading processes")
     f.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
     f.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    vt = tsub.add_parser("vocoder", help="train or fine-tune HiFi-GAN on a prepared dataset",
+                         description="Train HiFi-GAN (generator + multi-period and multi-scale discriminators) "
+                                     "on random segments of a prepared dataset's audio, or fine-tune a pretrained "
+                                     "generator (--init-from), optionally on FastPitch's mels (--mels-from, see "
+                                     "'hifigan extract-mels'). Also runs under 'torchrun --nproc_per_node N -m "
+                                     "hifigan train vocoder ...' (DDP).")
+    vt.add_argument("prepared", metavar="PREPARED", help="a folder written by 'hifigan prepare'")
+    vt.add_argument("-o", "--output", required=True, metavar="RUN", help="run folder (checkpoints, logs)")
+    vt.add_argument("--config", metavar="NAME|JSON",
+                    help="generator: v1 (default), v2, v3, tiny, or a JSON config (the authors' config.json works); "
+                         "not with --init-from")
+    vt.add_argument("--init-from", metavar="NAME|CKPT",
+                    help="start from lj_v1, universal_v1 or a generator file (ours, the authors' g_*, NVIDIA's); "
+                         "its discriminators too when their file lies beside it (do_*, hifigan_discrim_*, state_*)")
+    vt.add_argument("--init-discriminators", metavar="CKPT",
+                    help="discriminators (and Adam moments) from this file: the authors' do_*, NVIDIA's "
+                         "hifigan_discrim_checkpoint_*.pt or our state_*.pt")
+    vt.add_argument("--data", metavar="DATA", help="the dataset PREPARED was made from (its audio), when "
+                                                   "PREPARED's manifest does not name the audio files")
+    vt.add_argument("--mels-from", metavar="DIR", help="train on DIR/<id>.npy mels aligned with the audio "
+                                                       "(e.g. from 'hifigan extract-mels') instead of mels of the audio")
+    vt.add_argument("--discriminators", default="original", metavar="NAME|JSON",
+                    help="discriminator sizes: original (the paper's, default), tiny (tests), or a JSON file")
+    vt.add_argument("--segment-size", type=int, default=8192, metavar="SAMPLES",
+                    help="training segment (default 8192, a multiple of the hop)")
+    vt.add_argument("--steps", type=int, default=10000)
+    vt.add_argument("--batch-size", type=int, default=16)
+    vt.add_argument("--grad-accum", type=int, default=1, metavar="N", help="micro-batches per optimizer step")
+    vt.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
+                    help="bf16: CPU with native bf16 or GPU; fp16: GPU only (mels always in fp32)")
+    vt.add_argument("--lr", type=float, default=2e-4, help="learning rate (default 2e-4)")
+    vt.add_argument("--lr-decay", type=float, default=0.999, help="learning-rate factor per epoch (default 0.999)")
+    vt.add_argument("--ema", type=float, default=0.0, metavar="DECAY", help="EMA of weights (default 0: off)")
+    vt.add_argument("--grad-clip", type=float, default=1000.0)
+    vt.add_argument("--val-every", type=int, default=1000)
+    vt.add_argument("--val-clips", type=int, default=8, metavar="N", help="held-out clips vocoded per validation")
+    vt.add_argument("--ckpt-every", type=int, default=1000)
+    vt.add_argument("--log-every", type=int, default=10)
+    vt.add_argument("--keep-last", type=int, default=3, help="checkpoints kept (default 3)")
+    vt.add_argument("--seed", type=int, default=1234)
+    vt.add_argument("--device", default="auto", help="auto (default), cpu, cuda")
+    vt.add_argument("--workers", type=int, default=0, metavar="N", help="data-loading processes")
+    vt.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    vt.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    em = sub.add_parser("extract-mels", help="teacher-forced FastPitch mels of a prepared dataset",
+                        description="Run FastPitch teacher-forced (aligner durations, ground-truth pitch and energy) "
+                                    "over every clip of a prepared dataset and write MELS/<id>.npy, frame-aligned "
+                                    "with the audio, for 'hifigan train vocoder --mels-from MELS'. Resumable.")
+    em.add_argument("prepared", metavar="PREPARED", help="a folder written by 'hifigan prepare'")
+    em.add_argument("--fastpitch", required=True, metavar="NAME|CKPT",
+                    help="a FastPitch checkpoint with its aligner (ours or NVIDIA's), or 'default'")
+    em.add_argument("-o", "--output", required=True, metavar="MELS", help="output folder")
+    em.add_argument("--batch-size", type=int, default=1,
+                    help="clips per forward (default 1: each mel as FastPitch makes it alone; in a batch "
+                         "the padding next to shorter clips changes their mels slightly)")
+    em.add_argument("--device", default="cpu", help="cpu, cuda, ... (default cpu)")
+    em.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 
@@ -399,19 +458,70 @@ def cmd_prepare(args) -> int:
     return 0
 
 
-def cmd_train(args) -> int:
-    if args.model != "fastpitch":
-        raise CliError("say what to train: hifigan train fastpitch PREPARED -o RUN")
-    from hifigan.train.fastpitch import FastPitchTask, FastPitchTrainConfig
-    from hifigan.train.trainer import LoopConfig, Trainer
+def _loop_config(args):
+    from hifigan.train.trainer import LoopConfig
 
-    tcfg = FastPitchTrainConfig(config=args.config, optimizer=args.optimizer, lr=args.lr, warmup=args.warmup,
-                                init_from=args.init_from, val_vocoder=args.val_vocoder)
-    loop = LoopConfig(steps=args.steps, batch_size=args.batch_size, grad_accum=args.grad_accum,
+    return LoopConfig(steps=args.steps, batch_size=args.batch_size, grad_accum=args.grad_accum,
                       precision=args.precision, grad_clip=args.grad_clip, ema_decay=args.ema,
                       log_every=args.log_every, val_every=args.val_every, ckpt_every=args.ckpt_every,
                       keep_last=args.keep_last, seed=args.seed, device=args.device, num_workers=args.workers,
                       progress=not args.no_progress)
+
+
+def cmd_train_vocoder(args) -> int:
+    from hifigan.train.trainer import Trainer
+    from hifigan.train.vocoder import VocoderTask, VocoderTrainConfig
+
+    if args.val_clips < 0:
+        raise CliError(f"--val-clips must be >= 0, got {args.val_clips}")
+    tcfg = VocoderTrainConfig(config=args.config, discriminators=args.discriminators, init_from=args.init_from,
+                              init_discriminators=args.init_discriminators, data=args.data,
+                              mels_from=args.mels_from, segment_size=args.segment_size, lr=args.lr,
+                              lr_decay=args.lr_decay, val_clips=args.val_clips)
+    task = VocoderTask(args.prepared, tcfg, seed=args.seed)
+    info = {"task": "vocoder", "prepared": str(Path(args.prepared).resolve()), "generator": task.gen_config.to_dict(),
+            "audio": task.mel_config.to_dict(), "init_from": args.init_from,
+            "init_discriminators": args.init_discriminators, "mels_from": args.mels_from,
+            "segment_size": args.segment_size, "lr": args.lr, "lr_decay": args.lr_decay}
+    previous = Path(args.output) / "run.json"
+    if args.resume and previous.is_file():  # the generator and its mels must be those the run began with
+        import json
+
+        try:
+            old = json.loads(previous.read_text())
+        except ValueError:
+            old = {}
+        for key in ("generator", "audio", "mels_from", "segment_size"):
+            if key in old and json.loads(json.dumps(info[key])) != old[key]:
+                raise CliError(f"{args.output}: the run began with another {key.replace('_', ' ')} "
+                               f"({old[key]}); resume with the options it was started with")
+    result = Trainer(task, args.output, _loop_config(args), resume=args.resume, run_info=info).fit()
+    if result.get("checkpoint"):
+        print(f"step {result['step']}: {result['checkpoint']}", file=sys.stderr)
+    return 0
+
+
+def cmd_extract_mels(args) -> int:
+    from hifigan.train.extract_mels import extract_mels
+
+    r = extract_mels(args.fastpitch, args.prepared, args.output, batch_size=args.batch_size, device=args.device,
+                     progress=not args.no_progress)
+    print(f"extract-mels: {r['done']} written, {r['skipped']} already there, {r['failed']} failed"
+          f"{' (see ' + str(Path(args.output) / 'report.tsv') + ')' if r['failed'] else ''}", file=sys.stderr)
+    return 1 if r["failed"] else 0
+
+
+def cmd_train(args) -> int:
+    if args.model == "vocoder":
+        return cmd_train_vocoder(args)
+    if args.model != "fastpitch":
+        raise CliError("say what to train: hifigan train fastpitch|vocoder PREPARED -o RUN")
+    from hifigan.train.fastpitch import FastPitchTask, FastPitchTrainConfig
+    from hifigan.train.trainer import Trainer
+
+    tcfg = FastPitchTrainConfig(config=args.config, optimizer=args.optimizer, lr=args.lr, warmup=args.warmup,
+                                init_from=args.init_from, val_vocoder=args.val_vocoder)
+    loop = _loop_config(args)
     task = FastPitchTask(args.prepared, tcfg)
     info = {"task": "fastpitch", "prepared": str(Path(args.prepared).resolve()), "fastpitch": tcfg.config,
             "optimizer": tcfg.optimizer, "lr": tcfg.lr, "warmup": tcfg.warmup, "init_from": tcfg.init_from}
@@ -431,7 +541,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"vocode": cmd_vocode, "synthesize": cmd_synthesize, "prepare": cmd_prepare,
-                "train": cmd_train}[args.command](args)
+                "train": cmd_train, "extract-mels": cmd_extract_mels}[args.command](args)
     except (CliError, HifiganError) as e:
         print(f"hifigan: error: {e}", file=sys.stderr)
         return 1

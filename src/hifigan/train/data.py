@@ -4,7 +4,8 @@ Datasets: the LJ Speech layout (``metadata.csv`` as ``id|text|normalized text``,
 or an NVIDIA filelist (``wavs/x.wav|text`` or ``wavs/x.wav|text|speaker``, paths relative to the
 filelist's folder). ``prepare`` writes one ``clips/ID.npz`` per clip (mel in the TacotronSTFT
 convention, symbol ids, pitch in Hz per frame, energy, the beta-binomial alignment prior),
-``manifest.json`` (settings, pitch statistics, the train/validation split) and ``report.tsv``
+``manifest.json`` (settings, pitch statistics, the train/validation split, each clip's audio
+file: the audio itself is not copied) and ``report.tsv``
 (every clip left out, with the reason).
 """
 from __future__ import annotations
@@ -218,7 +219,7 @@ def prepare(data, out, cfg: PrepareConfig = PrepareConfig(), mel_cfg: MelConfig 
                 report.append((clip.id, str(clip.wav), err))
             else:
                 kept.append({"id": clip.id, "n_frames": n_frames, "n_symbols": n_sym,
-                             "speaker": clip.speaker, "text": clip.text})
+                             "speaker": clip.speaker, "text": clip.text, "wav": str(Path(clip.wav).resolve())})
     if not kept:
         raise DatasetError(f"{data}: no usable clip (see {out / 'report.tsv'})")
     with atomic_output(out / "report.tsv") as tmp:

@@ -104,7 +104,7 @@ class FastPitchTask(Task):
             opt = torch.optim.AdamW(params, lr=t.lr, betas=(0.9, 0.98), eps=1e-9, weight_decay=t.weight_decay)
         return {"fastpitch": opt}
 
-    def lr_scale(self, step: int) -> float:
+    def lr_scale(self, step: int, epoch: int = 0) -> float:
         """NVIDIA's schedule normalised to peak 1: linear warm-up, then ``sqrt(warmup / step)``."""
         w = self.tcfg.warmup
         if w <= 0:

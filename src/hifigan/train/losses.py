@@ -81,3 +81,39 @@ def fastpitch_loss(out, batch, weights: FastPitchLossWeights, step: int) -> tupl
         total = total + kl_w * bin_loss
     parts["total"] = total
     return total, parts
+
+
+# ---------------------------------------------------------------- HiFi-GAN (Kong et al., 2020)
+
+def discriminator_loss(real_scores, fake_scores) -> torch.Tensor:
+    """LSGAN: the sum over sub-discriminators of ``mean((1 - D(y))^2) + mean(D(G(s))^2)``."""
+    total = 0.0
+    for r, f in zip(real_scores, fake_scores):
+        total = total + (torch.mean((1 - r.float()) ** 2) + torch.mean(f.float() ** 2))
+    return total
+
+
+def generator_adversarial_loss(fake_scores) -> torch.Tensor:
+    """LSGAN: the sum over sub-discriminators of ``mean((1 - D(G(s)))^2)``."""
+    total = 0.0
+    for f in fake_scores:
+        total = total + torch.mean((1 - f.float()) ** 2)
+    return total
+
+
+def feature_matching_loss(real_fmaps, fake_fmaps) -> torch.Tensor:
+    """Twice the sum over every sub-discriminator's every layer of ``mean |D_l(y) - D_l(G(s))|``."""
+    total = 0.0
+    for rs, fs in zip(real_fmaps, fake_fmaps):
+        for r, f in zip(rs, fs):
+            total = total + torch.mean(torch.abs(r.float() - f.float()))
+    return 2 * total
+
+
+@dataclass
+class VocoderLossWeights:
+    """The paper's weights: adversarial 1, feature matching 2 (inside the loss, as the authors'),
+    mel L1 45."""
+    mel: float = 45.0
+    adversarial: float = 1.0
+    feature: float = 1.0

@@ -2,7 +2,11 @@
 accumulation, EMA, validation, logging, signals and non-finite-loss stops.
 
 A :class:`Task` says what is trained (modules, optimizers, the loss, validation, the inference
-checkpoint); the :class:`Trainer` does the rest. Under ``torchrun`` it joins the process group
+checkpoint); the :class:`Trainer` does the rest. A task with one optimizer gives ``loss``; a task
+with several (a GAN: discriminators, then the generator) names them in ``phases`` and gives
+``phase_loss``: each training step then runs the phases in order, each one forward/backward over
+the micro-batches into its own optimizer's parameters only, then clipping, its optimizer step and
+its scheduler step (AMP, accumulation, DDP and the non-finite check as for one optimizer). Under ``torchrun`` it joins the process group
 (gloo on CPU, nccl on GPU), wraps the modules in ``DistributedDataParallel``, deals each rank its
 batches, and only rank 0 writes files or logs.
 
@@ -59,6 +63,9 @@ class Task:
     """What a :class:`Trainer` trains. Subclasses set ``name`` and fill in the methods."""
 
     name = "model"
+    # Several optimizers: their keys, in the order they step within one training step. Empty: the
+    # task has one optimizer and gives ``loss``.
+    phases: tuple[str, ...] = ()
 
     def modules(self) -> dict[str, nn.Module]:
         raise NotImplementedError
@@ -66,8 +73,9 @@ class Task:
     def optimizers(self, modules: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
         raise NotImplementedError
 
-    def lr_scale(self, step: int) -> float:
-        """Multiplier of each optimizer's base learning rate at optimizer step ``step`` (1-based)."""
+    def lr_scale(self, step: int, epoch: int = 0) -> float:
+        """Multiplier of each optimizer's base learning rate at optimizer step ``step`` (1-based),
+        which falls in epoch ``epoch`` (0-based; every epoch has the same number of steps)."""
         return 1.0
 
     def train_dataset(self):
@@ -82,8 +90,20 @@ class Task:
     def lengths(self, dataset) -> list[int]:
         return [1] * len(dataset)
 
+    def batches(self, lengths, cfg: "LoopConfig", epoch: int, rank: int, world: int) -> list[list]:
+        """This rank's batches of one epoch: lists of dataset keys (indices by default)."""
+        from hifigan.train.data import bucket_batches
+
+        return bucket_batches(lengths, cfg.batch_size, cfg.seed, epoch, rank, world)
+
     def loss(self, modules, batch, step: int) -> tuple[torch.Tensor, dict]:
         """``(total, {name: tensor})`` for one micro-batch (single-optimizer tasks)."""
+        raise NotImplementedError
+
+    def phase_loss(self, phase: str, modules, batch, step: int) -> tuple[torch.Tensor, dict]:
+        """``(loss, {name: tensor})`` of one micro-batch for optimizer ``phase`` (tasks with
+        ``phases``). Its backward reaches only that optimizer's parameters. A phase may keep
+        tensors in ``batch`` (the same dict in every phase of the step) for the later phases."""
         raise NotImplementedError
 
     def validate(self, modules, loader, step: int, log) -> dict:
@@ -304,8 +324,18 @@ class Trainer:
             mods = {k: nn.parallel.DistributedDataParallel(m, device_ids=ids) for k, m in mods.items()}
         self.modules = mods
         self.optims = self.task.optimizers({k: self._bare(m) for k, m in mods.items()})
-        self.scheds = {k: torch.optim.lr_scheduler.LambdaLR(o, lambda s: self.task.lr_scale(s + 1))
-                       for k, o in self.optims.items()}
+        missing = [p for p in self.task.phases if p not in self.optims]
+        if missing or (not self.task.phases and len(self.optims) != 1):
+            raise TrainingError(f"task {self.task.name}: phases {self.task.phases} do not fit its optimizers "
+                                f"{sorted(self.optims)}")
+        train_ds, val_ds = self.task.train_dataset(), self.task.val_dataset()
+        lengths = self.task.lengths(train_ds)
+        if len(lengths) < cfg.batch_size * self.world:
+            raise TrainingError(f"{len(lengths)} training clips are fewer than one batch "
+                                f"({cfg.batch_size} x {self.world} processes); lower --batch-size")
+        self.steps_per_epoch = max(1, len(self.task.batches(lengths, cfg, 0, self.rank, self.world)) // cfg.grad_accum)
+        self.scheds = {k: torch.optim.lr_scheduler.LambdaLR(
+            o, lambda s: self.task.lr_scale(s + 1, s // self.steps_per_epoch)) for k, o in self.optims.items()}
         self.scaler = torch.amp.GradScaler("cuda") if cfg.precision == "fp16" else None
         self.ema = {k: EMA(self._bare(m), cfg.ema_decay) for k, m in mods.items()} if cfg.ema_decay > 0 else {}
         self.last_checkpoint = None
@@ -338,11 +368,6 @@ class Trainer:
                       "(pip install tensorboard for curves and images)", file=sys.stderr)
         log = _Logger(self.run / "metrics.jsonl" if self.is_main else None, writer)
 
-        train_ds, val_ds = self.task.train_dataset(), self.task.val_dataset()
-        lengths = self.task.lengths(train_ds)
-        if len(lengths) < cfg.batch_size * self.world:
-            raise TrainingError(f"{len(lengths)} training clips are fewer than one batch "
-                                f"({cfg.batch_size} x {self.world} processes); lower --batch-size")
         val_loader = None
         if val_ds is not None and len(val_ds) > 0:
             val_batches = [list(range(i, min(i + cfg.batch_size, len(val_ds))))
@@ -410,52 +435,70 @@ class Trainer:
         return {"step": step, "checkpoint": str(self.last_checkpoint) if self.last_checkpoint else None}
 
     def task_batches(self, lengths, epoch):
-        return bucket_batches_for(lengths, self.cfg, epoch, self.rank, self.world)
+        return self.task.batches(lengths, self.cfg, epoch, self.rank, self.world)
 
     def _barrier(self):
         if self.world > 1:
             torch.distributed.barrier()
 
     def _train_step(self, micro: list[dict], step: int) -> dict:
-        """Forward/backward over the micro-batches, then one optimizer step (single optimizer)."""
+        """One training step: for each phase (the one optimizer, or the task's ``phases`` in
+        order), forward/backward over the micro-batches, then clipping and that optimizer's step."""
+        micro = [self._to_device(b) for b in micro]
+        logs: dict = {}
+        if self.task.phases:
+            for phase in self.task.phases:
+                self._phase(phase, micro, step, logs)
+        else:
+            self._phase(None, micro, step, logs)
+        if self.scaler is not None:
+            self.scaler.update()
+        for k, e in self.ema.items():
+            e.update(self._bare(self.modules[k]))
+        return logs
+
+    def _phase(self, phase: str | None, micro: list[dict], step: int, logs: dict) -> None:
         cfg = self.cfg
-        (okey, opt), = self.optims.items()
+        okey = phase if phase is not None else next(iter(self.optims))
+        opt = self.optims[okey]
         mods = self.modules
         opt.zero_grad(set_to_none=True)
-        logs: dict = {}
+        # a phase's backward reaches its own optimizer's parameters only (a GAN's generator loss
+        # goes through the discriminators without computing their gradients)
+        inputs = None if phase is None else \
+            [p for g in opt.param_groups for p in g["params"] if p.requires_grad]
         for i, batch in enumerate(micro):
-            batch = self._to_device(batch)
             last = i == len(micro) - 1
             syncs = [m.no_sync() for m in mods.values()
                      if isinstance(m, nn.parallel.DistributedDataParallel) and not last]
             with _all(syncs):
                 with self.autocast():
-                    loss, parts = self.task.loss(mods, batch, step)
+                    if phase is None:
+                        loss, parts = self.task.loss(mods, batch, step)
+                    else:
+                        loss, parts = self.task.phase_loss(phase, mods, batch, step)
                 bad = not torch.isfinite(loss.detach()).all()
                 if self._all_true(bool(bad)):
                     vals = ", ".join(f"{k} {float(v.detach()):.4g}" for k, v in parts.items())
                     where = f"; the last good checkpoint is {self.last_checkpoint}" if self.last_checkpoint \
                         else "; no checkpoint was written"
-                    raise TrainingError(f"step {step}: the loss is not finite ({vals}); stopped without "
+                    what = "the loss" if phase is None else f"the {phase} loss"
+                    raise TrainingError(f"step {step}: {what} is not finite ({vals}); stopped without "
                                         f"saving{where}")
                 scaled = loss / len(micro)
-                (self.scaler.scale(scaled) if self.scaler is not None else scaled).backward()
+                (self.scaler.scale(scaled) if self.scaler is not None else scaled).backward(inputs=inputs)
             for k, v in parts.items():
                 logs[k] = logs.get(k, 0.0) + float(v.detach()) / len(micro)
         if self.scaler is not None:
             self.scaler.unscale_(opt)
         params = [p for g in opt.param_groups for p in g["params"] if p.grad is not None]
         gnorm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-        logs["grad_norm"] = float(gnorm)
+        logs["grad_norm" if phase is None else f"grad_norm_{phase}"] = float(gnorm)
         if self.scaler is not None:
             self.scaler.step(opt)
-            self.scaler.update()
         else:
             opt.step()
         self.scheds[okey].step()
-        for k, e in self.ema.items():
-            e.update(self._bare(mods[k]))
-        return logs
 
     def _validate(self, loader, step: int, log):
         if self.is_main:
@@ -471,12 +514,6 @@ class Trainer:
             if rec:
                 log.scalars("val", rec, step)
         self._barrier()
-
-
-def bucket_batches_for(lengths, cfg: LoopConfig, epoch: int, rank: int, world: int):
-    from hifigan.train.data import bucket_batches
-
-    return bucket_batches(lengths, cfg.batch_size, cfg.seed, epoch, rank, world)
 
 
 class _Stopped(SystemExit):
