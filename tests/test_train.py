@@ -439,6 +439,44 @@ def test_ema_warms_up_then_keeps_its_decay():
     assert e2.updates == 2000 and torch.equal(e2.shadow["weight"], ema.shadow["weight"])
 
 
+class _SignalReport(torch.utils.data.Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        return {"born_blocked": int(getattr(self, "born_blocked", -1)), "blocked": int(signal.SIGTERM in blocked),
+                "ignored": int(signal.getsignal(signal.SIGTERM) == signal.SIG_IGN)}
+
+
+def _record_birth_mask(worker_id):
+    from hifigan.train.trainer import _ignore_stop_signals
+
+    torch.utils.data.get_worker_info().dataset.born_blocked = signal.SIGTERM in signal.pthread_sigmask(
+        signal.SIG_BLOCK, [])
+    _ignore_stop_signals(worker_id)
+
+
+def test_loader_workers_are_born_with_stop_signals_blocked_then_ignore_them():
+    """A worker starting when `kill -TERM -PGID` comes must not die of it (each epoch starts new ones)."""
+    from hifigan.train.trainer import _Loader
+
+    seen = []
+
+    def collate(items):
+        return items
+
+    loader = _Loader(torch.utils.data.DataLoader(_SignalReport(), batch_size=1, num_workers=1, collate_fn=collate,
+                                                 worker_init_fn=_record_birth_mask))
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    for batch in loader:
+        seen += batch
+    assert signal.pthread_sigmask(signal.SIG_BLOCK, []) == before  # the main process's mask is back
+    # the worker was born with SIGTERM blocked, then ignores it and no longer blocks it
+    assert seen == [{"born_blocked": 1, "blocked": 0, "ignored": 1}] * 2
+    assert len(loader) == 2
+
+
 def test_sigterm_to_the_process_group_with_loader_workers_still_saves(prepared, tmp_path):
     """`kill -TERM -PGID` (or a scheduler's stop) reaches the data-loading workers too: they must
     leave the shutdown to the main process, which saves before exiting."""

@@ -125,6 +125,34 @@ def _ignore_stop_signals(_worker_id: int) -> None:
     killed first would make the main process fail before it can save)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # born blocked: see _Loader
+
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+class _Loader:
+    """A DataLoader whose workers start with SIGINT/SIGTERM blocked until ``_ignore_stop_signals``
+    ignores them: a stop signal that comes while they start (each epoch starts new ones) cannot
+    kill one. The main process gets such a signal as soon as its workers are up."""
+
+    def __init__(self, loader: torch.utils.data.DataLoader):
+        self.loader = loader
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+    def __len__(self):
+        return len(self.loader)
+
+    def __iter__(self):
+        if not self.loader.num_workers:
+            return iter(self.loader)
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            return iter(self.loader)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 class EMA:
@@ -302,10 +330,10 @@ class Trainer:
 
     def _loader(self, dataset, batches):
         # its own generator: creating a loader must not draw from the global RNG (exact resume)
-        return torch.utils.data.DataLoader(dataset, batch_sampler=batches, collate_fn=self.task.collate,
-                                           num_workers=self.cfg.num_workers, generator=torch.Generator(),
-                                           pin_memory=self.device.type == "cuda",
-                                           worker_init_fn=_ignore_stop_signals if self.cfg.num_workers else None)
+        return _Loader(torch.utils.data.DataLoader(
+            dataset, batch_sampler=batches, collate_fn=self.task.collate, num_workers=self.cfg.num_workers,
+            generator=torch.Generator(), pin_memory=self.device.type == "cuda",
+            worker_init_fn=_ignore_stop_signals if self.cfg.num_workers else None))
 
     def _to_device(self, batch):
         return {k: v.to(self.device, non_blocking=True) if isinstance(v, torch.Tensor) else v
