@@ -500,3 +500,15 @@ def test_sigterm_to_the_process_group_with_loader_workers_still_saves(prepared, 
     assert p.returncode == 128 + signal.SIGTERM, err[-2000:]
     states = list((run / "checkpoints").glob("state_*.pt"))
     assert len(states) == 1 and torch.load(states[0], weights_only=True)["step"] >= 3, err[-2000:]
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_bf16_on_a_cpu_without_native_bf16_warns(tmp_path, capsys, monkeypatch, native):
+    from hifigan.train import trainer as T
+
+    monkeypatch.setattr(T, "cpu_has_native_bf16", lambda: native)
+    T.Trainer(T.Task(), tmp_path / "run", T.LoopConfig(precision="bf16", device="cpu"))
+    err = capsys.readouterr().err
+    assert ("no native bf16" in err) is (not native)
+    T.Trainer(T.Task(), tmp_path / "run", T.LoopConfig(precision="fp32", device="cpu"))
+    assert "bf16" not in capsys.readouterr().err

@@ -114,6 +114,11 @@ class Task:
         raise NotImplementedError
 
 
+def cpu_has_native_bf16() -> bool:
+    """AVX512-BF16 or AMX: bf16 matrix products in hardware (else oneDNN emulates them, slowly)."""
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+
+
 def _dist_info():
     world = int(os.environ.get("WORLD_SIZE", "1"))
     return world, int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
@@ -201,6 +206,9 @@ class Trainer:
         self.device = self._pick_device(cfg.device)
         if cfg.precision == "fp16" and self.device.type != "cuda":
             raise TrainingError("fp16 training needs a GPU; use --precision bf16 on a CPU")
+        if cfg.precision == "bf16" and self.device.type == "cpu" and self.is_main and not cpu_has_native_bf16():
+            print("warning: this CPU has no native bf16 (AVX512-BF16 or AMX): bf16 is emulated and runs "
+                  "several times slower than --precision fp32 here", file=sys.stderr)
         if self.world > 1 and not torch.distributed.is_initialized():
             backend = "nccl" if self.device.type == "cuda" else "gloo"
             torch.distributed.init_process_group(backend)
