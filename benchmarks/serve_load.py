@@ -21,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from urllib.parse import urlparse
 
@@ -62,7 +63,8 @@ def start_server(args) -> tuple[subprocess.Popen, str]:
             break
         sys.stderr.write("  server: " + line)
         m = re.search(r"running on (http://127\.0\.0\.1:\d+)", line)
-        if m:
+        if m:  # keep reading its log so a full pipe never blocks it
+            threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
             return proc, m.group(1)
     proc.kill()
     sys.exit("serve_load: the server did not start")

@@ -72,7 +72,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="synthesis threads (default: one per two CPU cores)")
     sv.add_argument("--queue", type=int, default=8, metavar="N",
                     help="requests that may wait for a worker; more get 503 + Retry-After (default 8)")
-    sv.add_argument("--timeout", type=float, default=120.0, metavar="S", help="seconds per request (default 120)")
+    sv.add_argument("--timeout", type=float, default=600.0, metavar="S",
+                    help="seconds per request, queueing included (default 600)")
     sv.add_argument("--max-chars", type=int, default=4096, metavar="N", help="longest text (default 4096; more: 413)")
     sv.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
                     help="allow browser pages from ORIGIN to call the API (repeatable; default: no CORS)")

@@ -50,7 +50,7 @@ class ServeConfig:
     max_chars: int = 4096  # longest input text (OpenAI's limit); longer: 413
     workers: int = 1  # synthesis threads
     queue_size: int = 8  # admitted requests waiting beyond the busy workers; more: 503
-    timeout: float = 120.0  # seconds per request, queueing included
+    timeout: float = 600.0  # seconds per request, queueing included
     api_key: str | None = None  # when set, the API needs 'Authorization: Bearer <key>'
     cors_origins: list[str] = field(default_factory=list)  # empty: no CORS headers at all
     denoise: float = 0.0  # denoiser strength for every request

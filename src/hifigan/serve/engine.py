@@ -54,7 +54,6 @@ class Job:
         self.queue: asyncio.Queue = asyncio.Queue()
         self.cancelled = threading.Event()
         self.future: Future | None = None
-        self.sentences_done = 0
 
     def put(self, item) -> None:  # called from the worker thread
         try:
@@ -86,7 +85,7 @@ class Engine:
     job frees it once the sentence in progress is done."""
 
     def __init__(self, voices: dict[str, TextToSpeech], default_voice: str | None = None, workers: int = 1,
-                 queue_size: int = 8, timeout: float = 120.0):
+                 queue_size: int = 8, timeout: float = 600.0):
         if not voices:
             raise ValueError("the server needs at least one voice")
         if workers < 1 or queue_size < 0 or not timeout > 0:
@@ -178,7 +177,5 @@ class Engine:
                 continue  # a sentence of only symbols, skipped as the pipeline skips it
             yield np.concatenate([pause, utt.audio]) if spoken else utt.audio
             spoken += 1
-            if job is not None:
-                job.sentences_done = spoken
         if not spoken:
             raise TextError(f"nothing to say: the text cleans to no symbols ({text[:40]!r})")
