@@ -284,21 +284,39 @@ def test_a_client_that_hangs_up_frees_its_worker(voices):
         assert r.status_code == 200
 
 
+def test_concurrent_requests_take_turns_sentence_by_sentence(voices):
+    slow = SlowTTS(voices["tiny"], delay=0.5)
+    long_text = " ".join(f"Sentence number {n} is here." for n in range(1, 7))
+    with live_server(create_app({"slow": slow}, ServeConfig(workers=1, queue_size=2))) as base, \
+            httpx.Client(base_url=base, timeout=60) as c:
+        finished = []
+
+        def post(name, text):
+            r = c.post("/v1/audio/speech", json={"input": text, "response_format": "wav"})
+            finished.append((name, r.status_code))
+
+        with ThreadPoolExecutor(2) as pool:
+            pool.submit(post, "long", long_text)
+            time.sleep(0.1)
+            pool.submit(post, "short", "Just one.")
+        # one worker: the short request's sentence went between the long one's, not after all six
+        assert finished == [("short", 200), ("long", 200)]
+        wait_idle(c)
+
+
 def test_per_request_deadline(voices):
     slow = SlowTTS(voices["tiny"], delay=0.3)
     text = " ".join(f"Sentence number {n} is here." for n in range(1, 11))
     with live_server(create_app({"slow": slow}, ServeConfig(workers=1, queue_size=2, timeout=1.0))) as base, \
             httpx.Client(base_url=base, timeout=60) as c:
-        with ThreadPoolExecutor(2) as pool:
-            first = pool.submit(c.post, "/v1/audio/speech", json={"input": text, "response_format": "wav"})
-            time.sleep(0.1)
-            queued = pool.submit(c.post, "/v1/audio/speech", json={"input": "Hi.", "response_format": "wav"})
-            r = queued.result()  # waited in the queue past its deadline
-            assert_json_error(r, 503, "time limit")
-            with pytest.raises(httpx.HTTPError):  # the long one is cut off mid-stream, not passed off as whole
-                first.result()
+        with pytest.raises(httpx.HTTPError):  # cut off mid-stream, not passed off as a whole (short) file
+            c.post("/v1/audio/speech", json={"input": text, "response_format": "wav"})
         wait_idle(c)
         assert slow.calls < 10
+        slow.delay = 1.5  # no audio before the deadline: a clean 503
+        assert_json_error(c.post("/v1/audio/speech", json={"input": "Hi.", "response_format": "wav"}),
+                          503, "time limit")
+        wait_idle(c)
 
 
 # ---------------------------------------------------------------- the command

@@ -53,7 +53,8 @@ class Job:
         self.deadline = deadline
         self.queue: asyncio.Queue = asyncio.Queue()
         self.cancelled = threading.Event()
-        self.future: Future | None = None
+        self.future: Future | None = None  # its sentence in progress or waiting for a worker
+        self.started = time.monotonic()
 
     def put(self, item) -> None:  # called from the worker thread
         try:
@@ -64,7 +65,7 @@ class Job:
     def cancel(self) -> None:
         self.cancelled.set()
         if self.future is not None:
-            self.future.cancel()  # frees the slot at once if the job had not started
+            self.future.cancel()  # a sentence still waiting for a worker is dropped at once
 
     async def next(self):
         """The next chunk, :data:`DONE`, or raises the job's error; :class:`SynthesisTimeout` at the deadline."""
@@ -80,9 +81,10 @@ class Job:
 
 
 class Engine:
-    """``workers`` threads run jobs; at most ``workers + queue_size`` requests are admitted at once
-    (the rest get :class:`Busy`). A job holds its slot until its thread finishes, so a cancelled
-    job frees it once the sentence in progress is done."""
+    """``workers`` threads synthesize sentences; at most ``workers + queue_size`` requests are
+    admitted at once (the rest get :class:`Busy`). A job queues one sentence at a time, behind
+    the other jobs' sentences, and holds its slot until its last sentence is done; a cancelled job
+    frees it once the sentence in progress (if any) is done."""
 
     def __init__(self, voices: dict[str, TextToSpeech], default_voice: str | None = None, workers: int = 1,
                  queue_size: int = 8, timeout: float = 600.0):
@@ -99,8 +101,8 @@ class Engine:
         self.timeout = timeout
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hifigan-synth")
         self._lock = threading.Lock()
-        self._active = 0  # admitted jobs not yet finished (queued + running)
-        self._running = 0
+        self._active = 0  # admitted jobs not yet finished
+        self._running = 0  # sentences being synthesized
         self._mean_seconds = 1.0  # running mean of a job's duration, for Retry-After
 
     # ---------------------------------------------------------------- bookkeeping
@@ -119,10 +121,6 @@ class Engine:
                 raise Busy(self.retry_after())
             self._active += 1
 
-    def _release(self, _future: Future) -> None:
-        with self._lock:
-            self._active -= 1
-
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -133,29 +131,52 @@ class Engine:
         tts = self.voices[voice]
         self._admit()
         job = Job(asyncio.get_running_loop(), time.monotonic() + self.timeout)
-        try:
-            job.future = self._pool.submit(self._run, job, tts, text, options)
-        except RuntimeError:  # the pool is shut down
-            with self._lock:
-                self._active -= 1
-            raise Busy(self.retry_after()) from None
-        job.future.add_done_callback(self._release)
+        steps = self.chunks(tts, text, options, job)
+        if not self._step(job, steps):
+            raise Busy(self.retry_after())
         return job
 
-    def _run(self, job: Job, tts: TextToSpeech, text: str, options: Options) -> None:
+    def _step(self, job: Job, steps) -> bool:
+        """Queue the job's next sentence behind the sentences already waiting, so that concurrent
+        requests take turns sentence by sentence (each gets its first audio early)."""
+        try:
+            future = self._pool.submit(self._advance, steps)
+        except RuntimeError:  # the pool is shut down
+            self._finish(job, steps)
+            return False
+        job.future = future
+        future.add_done_callback(lambda f: self._stepped(job, steps, f))
+        return True
+
+    def _advance(self, steps):
         with self._lock:
             self._running += 1
-        start = time.monotonic()
         try:
-            for chunk in self.chunks(tts, text, options, job):
-                job.put(chunk)
-            job.put(DONE)
-        except BaseException as e:  # handed to the request, which reports it
-            job.put(e)
+            return next(steps, DONE)
         finally:
             with self._lock:
                 self._running -= 1
-                self._mean_seconds = 0.8 * self._mean_seconds + 0.2 * (time.monotonic() - start)
+
+    def _stepped(self, job: Job, steps, future: Future) -> None:
+        if future.cancelled():
+            return self._finish(job, steps)
+        error = future.exception()
+        if error is not None:
+            job.put(error)  # handed to the request, which reports it
+            return self._finish(job, steps)
+        item = future.result()
+        job.put(item)
+        if item is DONE or job.cancelled.is_set():
+            return self._finish(job, steps)
+        if not self._step(job, steps):
+            job.put(RuntimeError("the server is shutting down"))
+
+    def _finish(self, job: Job, steps) -> None:
+        """The job holds no worker and no slot any more (called once per job: no step is pending)."""
+        steps.close()
+        with self._lock:
+            self._active -= 1
+            self._mean_seconds = 0.8 * self._mean_seconds + 0.2 * (time.monotonic() - job.started)
 
     @staticmethod
     def chunks(tts: TextToSpeech, text: str, options: Options, job: Job | None = None):
