@@ -19,6 +19,7 @@ import ipaddress
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -143,6 +144,7 @@ def main() -> None:
     if len(counts) != len(args.clients):
         ap.error("--requests takes one number or one per --clients")
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stop the server it started
     proc = None
     if args.url:
         url = loopback_url(args.url)
