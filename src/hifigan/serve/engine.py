@@ -1,0 +1,202 @@
+"""Synthesis off the event loop: a fixed pool of worker threads, a bounded number of admitted
+requests, a deadline per request, and cancellation between sentences.
+
+No web framework here: the HTTP layer (``app.py``) submits a :class:`Job` and reads its chunks.
+The audio is made one sentence at a time (``TextToSpeech`` has no streaming API yet), with the
+pipeline's own pause between sentences, so the concatenated chunks are what
+``TextToSpeech.synthesize`` returns for the whole text.
+"""
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from hifigan.errors import TextError
+from hifigan.pipeline import PitchTransform, TextToSpeech
+from hifigan.text import split_sentences
+
+DONE = object()  # the last item of a job's queue after its audio
+
+
+class Busy(Exception):
+    """Every worker is busy and the queue is full; try again after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"the server is busy: try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class SynthesisTimeout(Exception):
+    """The request ran past its deadline (waiting in the queue counts)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    pace: float = 1.0
+    pitch_shift_hz: float = 0.0
+    speaker: int = 0
+    denoise: float = 0.0
+
+
+class Job:
+    """One request's synthesis: its audio chunks (float32 arrays) arrive on ``queue``, then
+    :data:`DONE`, or an exception instead. ``cancel()`` stops it at the next sentence boundary."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, deadline: float):
+        self.loop = loop
+        self.deadline = deadline
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.cancelled = threading.Event()
+        self.future: Future | None = None  # its sentence in progress or waiting for a worker
+        self.started = time.monotonic()
+
+    def put(self, item) -> None:  # called from the worker thread
+        try:
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+        except RuntimeError:  # the event loop is gone: nobody is listening
+            self.cancelled.set()
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        if self.future is not None:
+            self.future.cancel()  # a sentence still waiting for a worker is dropped at once
+
+    async def next(self):
+        """The next chunk, :data:`DONE`, or raises the job's error; :class:`SynthesisTimeout` at the deadline."""
+        remaining = self.deadline - time.monotonic()
+        try:
+            item = await asyncio.wait_for(self.queue.get(), timeout=max(remaining, 0.0))
+        except asyncio.TimeoutError:
+            self.cancel()
+            raise SynthesisTimeout("synthesis ran past the server's time limit") from None
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+
+class Engine:
+    """``workers`` threads synthesize sentences; at most ``workers + queue_size`` requests are
+    admitted at once (the rest get :class:`Busy`). A job queues one sentence at a time, behind
+    the other jobs' sentences, and holds its slot until its last sentence is done; a cancelled job
+    frees it once the sentence in progress (if any) is done."""
+
+    def __init__(self, voices: dict[str, TextToSpeech], default_voice: str | None = None, workers: int = 1,
+                 queue_size: int = 8, timeout: float = 600.0):
+        if not voices:
+            raise ValueError("the server needs at least one voice")
+        if workers < 1 or queue_size < 0 or not timeout > 0:
+            raise ValueError("workers must be >= 1, queue_size >= 0 and timeout > 0")
+        self.voices = dict(voices)
+        self.default_voice = default_voice or next(iter(self.voices))
+        if self.default_voice not in self.voices:
+            raise ValueError(f"default voice {self.default_voice!r} is not among the voices")
+        self.workers = workers
+        self.capacity = workers + queue_size
+        self.timeout = timeout
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hifigan-synth")
+        self._lock = threading.Lock()
+        self._active = 0  # admitted jobs not yet finished
+        self._running = 0  # sentences being synthesized
+        self._mean_seconds = 1.0  # running mean of a job's duration, for Retry-After
+
+    # ---------------------------------------------------------------- bookkeeping
+
+    def stats(self) -> dict:
+        with self._lock:
+            return {"workers": self.workers, "capacity": self.capacity, "active": self._active,
+                    "running": self._running}
+
+    def retry_after(self) -> int:
+        return int(min(60, max(1, math.ceil(self._mean_seconds))))
+
+    def _admit(self) -> None:
+        with self._lock:
+            if self._active >= self.capacity:
+                raise Busy(self.retry_after())
+            self._active += 1
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # ---------------------------------------------------------------- jobs
+
+    def submit(self, voice: str, text: str, options: Options) -> Job:
+        """Admit and queue a job (raises :class:`Busy`); ``voice`` must be a key of ``voices``."""
+        tts = self.voices[voice]
+        self._admit()
+        job = Job(asyncio.get_running_loop(), time.monotonic() + self.timeout)
+        steps = self.chunks(tts, text, options, job)
+        if not self._step(job, steps):
+            raise Busy(self.retry_after())
+        return job
+
+    def _step(self, job: Job, steps) -> bool:
+        """Queue the job's next sentence behind the sentences already waiting, so that concurrent
+        requests take turns sentence by sentence (each gets its first audio early)."""
+        try:
+            future = self._pool.submit(self._advance, steps)
+        except RuntimeError:  # the pool is shut down
+            self._finish(job, steps)
+            return False
+        job.future = future
+        future.add_done_callback(lambda f: self._stepped(job, steps, f))
+        return True
+
+    def _advance(self, steps):
+        with self._lock:
+            self._running += 1
+        try:
+            return next(steps, DONE)
+        finally:
+            with self._lock:
+                self._running -= 1
+
+    def _stepped(self, job: Job, steps, future: Future) -> None:
+        if future.cancelled():
+            return self._finish(job, steps)
+        error = future.exception()
+        if error is not None:
+            job.put(error)  # handed to the request, which reports it
+            return self._finish(job, steps)
+        item = future.result()
+        job.put(item)
+        if item is DONE or job.cancelled.is_set():
+            return self._finish(job, steps)
+        if not self._step(job, steps):
+            job.put(RuntimeError("the server is shutting down"))
+
+    def _finish(self, job: Job, steps) -> None:
+        """The job holds no worker and no slot any more (called once per job: no step is pending)."""
+        steps.close()
+        with self._lock:
+            self._active -= 1
+            self._mean_seconds = 0.8 * self._mean_seconds + 0.2 * (time.monotonic() - job.started)
+
+    @staticmethod
+    def chunks(tts: TextToSpeech, text: str, options: Options, job: Job | None = None):
+        """Audio of ``text`` sentence by sentence, each chunk led by the pipeline's pause after the
+        first; stops quietly when ``job`` is cancelled, raises :class:`SynthesisTimeout` past its deadline."""
+        pitch = PitchTransform(shift_hz=options.pitch_shift_hz)
+        pause = np.zeros(int(round(tts.sentence_pause * tts.sample_rate)), np.float32)
+        spoken = 0
+        for sentence in split_sentences(text, tts.max_sentence_chars):
+            if job is not None:
+                if job.cancelled.is_set():
+                    return
+                if time.monotonic() > job.deadline:
+                    raise SynthesisTimeout("synthesis ran past the server's time limit")
+            try:
+                utt = tts.synthesize_utterances([sentence], pace=options.pace, pitch=pitch,
+                                                speaker=options.speaker, denoise=options.denoise)[0]
+            except TextError:
+                continue  # a sentence of only symbols, skipped as the pipeline skips it
+            yield np.concatenate([pause, utt.audio]) if spoken else utt.audio
+            spoken += 1
+        if not spoken:
+            raise TextError(f"nothing to say: the text cleans to no symbols ({text[:40]!r})")
