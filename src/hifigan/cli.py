@@ -122,18 +122,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--optimizer", default="adamw", choices=["adamw", "lamb"])
     f.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default 1e-3)")
     f.add_argument("--warmup", type=int, default=1000, help="warm-up steps (default 1000)")
-    f.add_argument("--ema", type=float, default=0.999, metavar="DECAY", help="EMA of weights (0: off)")
-    f.add_argument("--grad-clip", type=float, default=1000.0)
-    f.add_argument("--val-every", type=int, default=500)
-    f.add_argument("--ckpt-every", type=int, default=500)
-    f.add_argument("--log-every", type=int, default=10)
-    f.add_argument("--keep-last", type=int, default=3, help="checkpoints kept (default 3)")
     f.add_argument("--val-vocoder", metavar="NAME|PATH", help="vocoder for validation audio in TensorBoard")
-    f.add_argument("--seed", type=int, default=1234)
-    f.add_argument("--device", default="auto", help="auto (default), cpu, cuda")
-    f.add_argument("--workers", type=int, default=0, metavar="N", help="data-loading processes")
-    f.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
-    f.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _loop_arguments(f, ema=0.999, every=500)
 
     vt = tsub.add_parser("vocoder", help="train or fine-tune HiFi-GAN on a prepared dataset",
                          description="Train HiFi-GAN (generator + multi-period and multi-scale discriminators) "
@@ -167,18 +157,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="bf16: CPU with native bf16 or GPU; fp16: GPU only (mels always in fp32)")
     vt.add_argument("--lr", type=float, default=2e-4, help="learning rate (default 2e-4)")
     vt.add_argument("--lr-decay", type=float, default=0.999, help="learning-rate factor per epoch (default 0.999)")
-    vt.add_argument("--ema", type=float, default=0.0, metavar="DECAY", help="EMA of weights (default 0: off)")
-    vt.add_argument("--grad-clip", type=float, default=1000.0)
-    vt.add_argument("--val-every", type=int, default=1000)
     vt.add_argument("--val-clips", type=int, default=8, metavar="N", help="held-out clips vocoded per validation")
-    vt.add_argument("--ckpt-every", type=int, default=1000)
-    vt.add_argument("--log-every", type=int, default=10)
-    vt.add_argument("--keep-last", type=int, default=3, help="checkpoints kept (default 3)")
-    vt.add_argument("--seed", type=int, default=1234)
-    vt.add_argument("--device", default="auto", help="auto (default), cpu, cuda")
-    vt.add_argument("--workers", type=int, default=0, metavar="N", help="data-loading processes")
-    vt.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
-    vt.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _loop_arguments(vt, ema=0.0, every=1000)
 
     em = sub.add_parser("extract-mels", help="teacher-forced FastPitch mels of a prepared dataset",
                         description="Run FastPitch teacher-forced (aligner durations, ground-truth pitch and energy) "
@@ -481,6 +461,21 @@ def cmd_prepare(args) -> int:
           f"{m['n_speakers']} speaker(s)); {m['skipped']} skipped (see {Path(args.output) / 'report.tsv'}); "
           f"pitch mean {m['pitch']['mean']:.1f} Hz, std {m['pitch']['std']:.1f} Hz", file=sys.stderr)
     return 0
+
+
+def _loop_arguments(p, ema: float, every: int) -> None:
+    """The training loop's options, shared by every 'hifigan train MODEL' (see LoopConfig)."""
+    p.add_argument("--ema", type=float, default=ema, metavar="DECAY", help=f"EMA of weights (default {ema:g}; 0: off)")
+    p.add_argument("--grad-clip", type=float, default=1000.0)
+    p.add_argument("--val-every", type=int, default=every)
+    p.add_argument("--ckpt-every", type=int, default=every)
+    p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--keep-last", type=int, default=3, help="checkpoints kept (default 3)")
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda")
+    p.add_argument("--workers", type=int, default=0, metavar="N", help="data-loading processes")
+    p.add_argument("--resume", action="store_true", help="continue from the run's last checkpoint")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def cmd_serve(args) -> int:
