@@ -231,7 +231,7 @@ class Score:
     AFTER = frozenset("win wins victory victories loss losses defeat decision vote votes lead record draw tie "
                       "margin score ruling majority split halftime edge advantage count final season "
                       "series game games match triumph rout shutout".split())
-    pattern = re.compile(rf"(?<![\w.,:/-])(\d{{1,3}})\s?[-\u2013]\s?(\d{{1,3}})(?![\w-]|[.,:/]\d)")
+    pattern = re.compile(r"(?<![\w.,:/-])(\d{1,3})\s?[-\u2013]\s?(\d{1,3})(?![\w-]|[.,:/]\d)")
     gate = "-\u2013"
     _WORDS_BEFORE = re.compile(r"[A-Za-z]+")
     _WORD_AFTER = re.compile(r"\s*(?:-\s*)?([A-Za-z]+)")

@@ -1,12 +1,10 @@
 """``hifigan train fastpitch``: FastPitch 1.1 with its learned aligner, as a :class:`Task`."""
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from hifigan.models.fastpitch import FastPitch, FastPitchConfig
@@ -14,7 +12,7 @@ from hifigan.text.symbols import get_symbols
 from hifigan.train.data import PreparedDataset, collate, load_manifest
 from hifigan.train.losses import FastPitchLossWeights, fastpitch_loss
 from hifigan.train.optim import Lamb
-from hifigan.train.trainer import Task, TrainingError
+from hifigan.train.trainer import Task, TrainingError, read_json_config
 
 # Named model sizes. "default" is NVIDIA's FastPitch 1.1 (46 M parameters with its aligner);
 # "small" is sized for training on a laptop CPU; "tiny" is for tests.
@@ -40,18 +38,10 @@ def model_config(name_or_path: str, n_symbols: int, n_speakers: int) -> FastPitc
     if name_or_path in PRESETS:
         d = dict(PRESETS[name_or_path])
     else:
-        path = Path(name_or_path)
-        if not path.is_file():
-            raise TrainingError(f"--config {name_or_path!r}: not one of {', '.join(PRESETS)} nor a JSON file")
-        try:
-            d = json.loads(path.read_text())
-        except ValueError as e:
-            raise TrainingError(f"{path}: not valid JSON ({e})") from None
-        if not isinstance(d, dict):
-            raise TrainingError(f"{path}: expected a JSON object of FastPitch settings")
+        d = read_json_config(name_or_path, ", ".join(PRESETS))
         unknown = sorted(set(d) - set(FastPitchConfig.__dataclass_fields__))
         if unknown:
-            raise TrainingError(f"{path}: unknown FastPitch settings {', '.join(unknown)}")
+            raise TrainingError(f"{name_or_path}: unknown FastPitch settings {', '.join(unknown)}")
     d.update(n_symbols=n_symbols, n_speakers=n_speakers)
     try:
         return FastPitchConfig.from_dict(d)

@@ -114,6 +114,20 @@ class Task:
         raise NotImplementedError
 
 
+def read_json_config(name: str, presets: str) -> dict:
+    """A ``--config`` that is not a preset name: a JSON object from a file (one-line errors)."""
+    path = Path(name)
+    if not path.is_file():
+        raise TrainingError(f"config {name!r}: not one of {presets} nor a JSON file")
+    try:
+        d = json.loads(path.read_text())
+    except ValueError as e:
+        raise TrainingError(f"{path}: not valid JSON ({e})") from None
+    if not isinstance(d, dict):
+        raise TrainingError(f"{path}: expected a JSON object")
+    return d
+
+
 def cpu_has_native_bf16() -> bool:
     """AVX512-BF16 or AMX: bf16 matrix products in hardware (else oneDNN emulates them, slowly)."""
     return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())

@@ -13,7 +13,6 @@ held-out clips and reports the mel L1 of that copy-synthesis.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -31,7 +30,7 @@ from hifigan.train.discriminators import PRESETS as DISCRIMINATOR_PRESETS
 from hifigan.train.discriminators import DiscriminatorConfig, MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.train.losses import (VocoderLossWeights, discriminator_loss, feature_matching_loss,
                                   generator_adversarial_loss)
-from hifigan.train.trainer import Task, TrainingError
+from hifigan.train.trainer import Task, TrainingError, read_json_config
 
 # a generator small enough for tests (hop 256, as the data)
 TINY_GENERATOR = GeneratorConfig(upsample_rates=(8, 8, 4), upsample_kernel_sizes=(16, 16, 8),
@@ -62,7 +61,7 @@ def generator_config(name_or_path: str | None) -> GeneratorConfig:
         return TINY_GENERATOR
     if name in GENERATOR_PRESETS:
         return GENERATOR_PRESETS[name]
-    d = _read_json(name, "v1, v2, v3, tiny")
+    d = read_json_config(name, "v1, v2, v3, tiny")
     try:
         return GeneratorConfig.from_dict(d)  # our fields or the authors' config.json
     except (TypeError, ValueError) as e:
@@ -73,22 +72,9 @@ def discriminator_config(name: str) -> DiscriminatorConfig:
     if name in DISCRIMINATOR_PRESETS:
         return DISCRIMINATOR_PRESETS[name]
     try:
-        return DiscriminatorConfig.from_dict(_read_json(name, ", ".join(DISCRIMINATOR_PRESETS)))
+        return DiscriminatorConfig.from_dict(read_json_config(name, ", ".join(DISCRIMINATOR_PRESETS)))
     except (TypeError, ValueError) as e:
         raise TrainingError(f"{name}: bad discriminator config ({e})") from None
-
-
-def _read_json(name: str, presets: str) -> dict:
-    path = Path(name)
-    if not path.is_file():
-        raise TrainingError(f"config {name!r}: not one of {presets} nor a JSON file")
-    try:
-        d = json.loads(path.read_text())
-    except ValueError as e:
-        raise TrainingError(f"{path}: not valid JSON ({e})") from None
-    if not isinstance(d, dict):
-        raise TrainingError(f"{path}: expected a JSON object")
-    return d
 
 
 def loss_mel_config(cfg: MelConfig) -> MelConfig:
