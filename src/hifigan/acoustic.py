@@ -4,7 +4,7 @@ from __future__ import annotations
 from hifigan.models.fastpitch import FastPitch
 
 
-def load_fastpitch(name_or_path="default", device="cpu") -> FastPitch:
+def load_fastpitch(name_or_path="default", device="cpu", precision="fp32") -> FastPitch:
     """FastPitch by name or from a checkpoint file: NVIDIA's FastPitch 1.1 (``.pt``) or ours (``.safetensors``).
 
     ``"default"`` (or ``"auto"``) is the voice shipped inside the package (MODEL_CARD.md);
@@ -12,11 +12,15 @@ def load_fastpitch(name_or_path="default", device="cpu") -> FastPitch:
     (never downloaded). Anything else is a path; an unknown name or a missing file is a one-line
     :class:`~hifigan.errors.CheckpointError` that says what to pass instead.
     Returns the model in eval mode on ``device``; ``model.train_setup`` is the checkpoint's
-    ``train_setup`` dict (NVIDIA's: ``symbol_set``, ``text_cleaners``, ...), or {}.
+    ``train_setup`` dict (NVIDIA's: ``symbol_set``, ``text_cleaners``, ...), or {}. ``precision``:
+    ``fp32`` (default), ``bf16``, ``fp16`` or ``auto`` (:mod:`hifigan.precision`); the weights are
+    cast to it, durations are still rounded from float32.
     """
     from hifigan.checkpoints import load_fastpitch_checkpoint
+    from hifigan.precision import dtype_of
     from hifigan.pretrained import resolve_fastpitch
 
+    dtype = dtype_of(precision, device)
     model, _, train_setup = load_fastpitch_checkpoint(resolve_fastpitch(name_or_path))
     model.train_setup = train_setup
-    return model.to(device).eval()
+    return model.to(device, dtype).eval()

@@ -8,6 +8,8 @@ from pathlib import Path
 MEL_SUFFIXES = {".npy", ".pt"}
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".mp3"}
 SILENCE_PEAK = 1e-4  # -80 dBFS
+PRECISION_HELP = ("auto (default): the fastest this device runs natively within the quality gate (bf16 on CPUs "
+                  "with AVX512-BF16 or AMX, fp16 on GPUs, else fp32); or fp32 (exact), bf16, fp16 (GPU only)")
 
 
 class CliError(Exception):
@@ -29,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--denoise", type=float, default=0.0, metavar="S",
                    help="denoiser strength, e.g. 0.005 (default 0: off)")
     v.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
+    v.add_argument("--precision", default="auto", choices=["fp32", "bf16", "fp16", "auto"], help=PRECISION_HELP)
 
     s = sub.add_parser("synthesize", help="text -> speech (FastPitch + HiFi-GAN)",
                        description="Synthesize one text to a .wav, or a file of texts (one utterance per line; "
@@ -60,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
                         "(16-bit, length 0xFFFFFFFF) or raw 16-bit little-endian PCM ('--stream pcm')")
     s.add_argument("--cmudict", metavar="PATH", help="a cmudict-0.7b file instead of the packaged dictionary")
     s.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
+    s.add_argument("--precision", default="auto", choices=["fp32", "bf16", "fp16", "auto"], help=PRECISION_HELP)
 
     sv = sub.add_parser("serve", help="HTTP server and web page (needs: pip install 'hifigan[serve]')",
                         description="Serve text to speech over HTTP: OpenAI's POST /v1/audio/speech, GET /api/tts "
@@ -85,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="allow browser pages from ORIGIN to call the API (repeatable; default: no CORS)")
     sv.add_argument("--denoise", type=float, default=0.0, metavar="S", help="denoiser strength, e.g. 0.005")
     sv.add_argument("--device", default="cpu", help="cpu, cuda, ... (default cpu)")
+    sv.add_argument("--precision", default="auto", choices=["fp32", "bf16", "fp16", "auto"], help=PRECISION_HELP)
 
     pr = sub.add_parser("prepare", help="dataset -> training features (mel, symbols, pitch, energy, prior)",
                         description="Compute FastPitch training features for an LJ Speech folder (metadata.csv, "
@@ -266,7 +271,7 @@ def cmd_vocode(args) -> int:
         raise CliError(f"--device {args.device}: CUDA is not available on this machine")
     files = _collect_inputs(args.inputs)
     targets = _output_paths(files, args.output, any(Path(i).is_dir() for i in args.inputs))
-    vocoder = load_vocoder(args.vocoder, device=args.device, config=args.config)
+    vocoder = load_vocoder(args.vocoder, device=args.device, config=args.config, precision=args.precision)
     failed = 0
     bar = tqdm(list(zip(files, targets)), desc="vocoding", unit="file", disable=len(files) < 2)
     for src, dst in bar:
@@ -362,7 +367,7 @@ def cmd_synthesize(args) -> int:
         device = f"cuda:{local_rank}"
     pitch = PitchTransform(args.pitch_flatten, args.pitch_invert, args.pitch_amplify, args.pitch_shift)
     text_kw = {"cmudict_path": args.cmudict} if args.cmudict else {}
-    tts = TextToSpeech.from_pretrained(args.fastpitch, args.vocoder, device=device,
+    tts = TextToSpeech.from_pretrained(args.fastpitch, args.vocoder, device=device, precision=args.precision,
                                        batch_size=args.batch_size, **text_kw)
     kw = dict(pace=args.pace, pitch=pitch, speaker=args.speaker, energy_scale=args.energy_scale, denoise=args.denoise)
     # Check every line before writing anything: a bad line fails the run with its number, no partial outputs.
@@ -409,7 +414,8 @@ def _stream(args) -> int:
         raise CliError("TEXT is empty")
     pitch = PitchTransform(args.pitch_flatten, args.pitch_invert, args.pitch_amplify, args.pitch_shift)
     text_kw = {"cmudict_path": args.cmudict} if args.cmudict else {}
-    tts = TextToSpeech.from_pretrained(args.fastpitch, args.vocoder, device=args.device, **text_kw)
+    tts = TextToSpeech.from_pretrained(args.fastpitch, args.vocoder, device=args.device, precision=args.precision,
+                                       **text_kw)
     pieces = tts.stream(args.text, pace=args.pace, pitch=pitch, speaker=args.speaker,
                         energy_scale=args.energy_scale, denoise=args.denoise)
     out = sys.stdout.buffer
@@ -495,7 +501,7 @@ def cmd_serve(args) -> int:
     config = ServeConfig(max_chars=args.max_chars, workers=workers, queue_size=args.queue, timeout=args.timeout,
                          api_key=args.api_key or os.environ.get(API_KEY_ENV) or None,
                          cors_origins=args.cors_origin, denoise=args.denoise)
-    voices = load_voices(args.fastpitch, args.vocoder, args.voices, device=args.device)
+    voices = load_voices(args.fastpitch, args.vocoder, args.voices, device=args.device, precision=args.precision)
     serve(voices, config, host=args.host, port=args.port)
     return 0
 

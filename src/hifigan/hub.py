@@ -74,11 +74,11 @@ def hifigan(name: str = "lj_v1", device: str = "cpu", **kwargs):
     return load_vocoder(name, device=device, **kwargs)
 
 
-def fastpitch(name: str = "default", device: str = "cpu"):
+def fastpitch(name: str = "default", device: str = "cpu", precision: str = "fp32"):
     """A FastPitch by voice name (``"default"``, shipped), ``"nvidia"`` or path, in eval mode."""
     from hifigan.acoustic import load_fastpitch
 
-    return load_fastpitch(name, device=device)
+    return load_fastpitch(name, device=device, precision=precision)
 
 
 def tts(fastpitch: str = "default", vocoder: str | None = None, device: str = "cpu", **kwargs):

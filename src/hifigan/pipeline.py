@@ -74,9 +74,11 @@ class TextToSpeech:
         self.max_sentence_chars = max_sentence_chars
 
     @classmethod
-    def from_pretrained(cls, fastpitch="default", vocoder=None, device="cpu", **kwargs) -> "TextToSpeech":
+    def from_pretrained(cls, fastpitch="default", vocoder=None, device="cpu", precision="fp32",
+                        **kwargs) -> "TextToSpeech":
         """A shipped voice by name (``"default"``), ``"nvidia"`` or a FastPitch checkpoint path; ``vocoder=None``
-        takes the voice's own vocoder (``lj_v1`` for a checkpoint path)."""
+        takes the voice's own vocoder (``lj_v1`` for a checkpoint path). ``precision``: ``fp32``
+        (exact, the default), ``bf16``, ``fp16`` or ``auto`` (:mod:`hifigan.precision`), for both models."""
         from hifigan.acoustic import load_fastpitch
         from hifigan.pretrained import voice_vocoder
         from hifigan.vocoder import load_vocoder
@@ -86,12 +88,12 @@ class TextToSpeech:
 
         text_kw = {k: kwargs.pop(k) for k in ("symbol_set", "cleaners", "p_arpabet", "cmudict_path",
                                               "heteronyms_path", "handle_ambiguous") if k in kwargs}
-        model = load_fastpitch(fastpitch, device=device)
+        model = load_fastpitch(fastpitch, device=device, precision=precision)
         setup = getattr(model, "train_setup", {})  # a checkpoint may say how its text was encoded
         for ours, theirs in (("symbol_set", "symbol_set"), ("cleaners", "text_cleaners"), ("p_arpabet", "p_arpabet")):
             if theirs in setup and ours not in text_kw:
                 text_kw[ours] = setup[theirs]
-        return cls(model, load_vocoder(vocoder, device=device), TextProcessor(**text_kw), **kwargs)
+        return cls(model, load_vocoder(vocoder, device=device, precision=precision), TextProcessor(**text_kw), **kwargs)
 
     @property
     def device(self) -> torch.device:

@@ -136,14 +136,18 @@ class Vocoder(nn.Module):
         return audio[:, 0].clamp(-1.0, 1.0)
 
 
-def load_vocoder(name_or_path="lj_v1", device="cpu", config=None) -> Vocoder:
+def load_vocoder(name_or_path="lj_v1", device="cpu", config=None, precision="fp32") -> Vocoder:
     """A bundled vocoder by name (``lj_v1``, ``universal_v1``) or any supported checkpoint file.
 
-    Returns a :class:`Vocoder` in eval mode with weight norm removed.
+    Returns a :class:`Vocoder` in eval mode with weight norm removed, its weights in ``precision``
+    (``fp32``, ``bf16``, ``fp16`` or ``auto``: see :mod:`hifigan.precision`); it takes mels of any
+    float dtype and returns float32 audio.
     """
     from hifigan.checkpoints import load_generator_checkpoint
+    from hifigan.precision import dtype_of
     from hifigan.pretrained import resolve_vocoder
 
+    dtype = dtype_of(precision, device)
     generator, mel_config, train_setup = load_generator_checkpoint(resolve_vocoder(name_or_path), config)
     generator.remove_weight_norm()
-    return Vocoder(generator, mel_config, train_setup).eval().to(device)
+    return Vocoder(generator, mel_config, train_setup).eval().to(device, dtype)

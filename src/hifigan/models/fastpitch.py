@@ -530,7 +530,8 @@ class FastPitch(nn.Module):
         enc_out, enc_mask = self.encoder(inputs, conditioning=spk_emb)
 
         log_dur_pred = self.duration_predictor(enc_out, enc_mask).squeeze(-1)
-        dur_pred = torch.clamp(torch.exp(log_dur_pred) - 1, 0, max_duration)
+        # in float32 whatever the weights' dtype: bf16 would move durations by whole frames
+        dur_pred = torch.clamp(torch.exp(log_dur_pred.float()) - 1, 0, max_duration)
 
         pitch_pred = self.pitch_predictor(enc_out, enc_mask).permute(0, 2, 1)
         if pitch_transform is not None:

@@ -54,7 +54,7 @@ def voice_files(folder) -> dict[str, Path]:
     return found
 
 
-def load_voices(fastpitch="default", vocoder=None, voices_dir=None, device="cpu") -> dict:
+def load_voices(fastpitch="default", vocoder=None, voices_dir=None, device="cpu", precision="fp32") -> dict:
     """Name -> ``TextToSpeech``: ``fastpitch`` first (named after the voice or the file's stem),
     then every checkpoint in ``voices_dir``, all with ``vocoder`` (default: each voice's own)."""
     from hifigan.pipeline import TextToSpeech
@@ -67,7 +67,7 @@ def load_voices(fastpitch="default", vocoder=None, voices_dir=None, device="cpu"
             if name in entries:
                 raise HifiganError(f"{path}: voice {name!r} is already loaded from {entries[name]}")
             entries[name] = str(path)
-    return {name: TextToSpeech.from_pretrained(source, vocoder=vocoder, device=device)
+    return {name: TextToSpeech.from_pretrained(source, vocoder=vocoder, device=device, precision=precision)
             for name, source in entries.items()}
 
 

@@ -33,6 +33,7 @@ from torch import nn
 
 from hifigan.errors import HifiganError
 from hifigan.files import atomic_output
+from hifigan.precision import cpu_has_native_bf16
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 
@@ -126,11 +127,6 @@ def read_json_config(name: str, presets: str) -> dict:
     if not isinstance(d, dict):
         raise TrainingError(f"{path}: expected a JSON object")
     return d
-
-
-def cpu_has_native_bf16() -> bool:
-    """AVX512-BF16 or AMX: bf16 matrix products in hardware (else oneDNN emulates them, slowly)."""
-    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
 def _dist_info():
