@@ -457,12 +457,13 @@ def _stream(args) -> int:
 def cmd_export(args) -> int:
     if args.format != "onnx":
         raise CliError("say what to export to: hifigan export onnx -o DIR")
+    from hifigan.checkpoints import ONNX_FILES, ONNX_MANIFEST
     from hifigan.onnx_export import DEFAULT_OPSET, export_pretrained
 
     folder = export_pretrained(args.output, args.fastpitch, args.vocoder,
                                DEFAULT_OPSET if args.opset is None else args.opset)
-    sizes = ", ".join(f"{p.name} ({p.stat().st_size / 1e6:.1f} MB)" for p in sorted(folder.glob("*.onnx")))
-    print(f"wrote {sizes} and hifigan_onnx.json to {folder}", file=sys.stderr)
+    sizes = ", ".join(f"{name} ({(folder / name).stat().st_size / 1e6:.1f} MB)" for name in ONNX_FILES.values())
+    print(f"wrote {sizes} and {ONNX_MANIFEST} to {folder}", file=sys.stderr)
     return 0
 
 
