@@ -47,13 +47,6 @@ def _text_kwargs(kwargs: dict) -> dict:
                                        "heteronyms_path", "handle_ambiguous") if k in kwargs}
 
 
-def _text_settings(text_kw: dict, setup: dict) -> None:
-    """Fill in the text settings a checkpoint's NVIDIA-style ``train_setup`` names, unless given."""
-    for ours, theirs in (("symbol_set", "symbol_set"), ("cleaners", "text_cleaners"), ("p_arpabet", "p_arpabet")):
-        if theirs in setup and ours not in text_kw:
-            text_kw[ours] = setup[theirs]
-
-
 @dataclass
 class Utterance:
     audio: np.ndarray  # float32 in [-1, 1]
@@ -119,7 +112,10 @@ class TextToSpeech:
 
         text_kw = _text_kwargs(kwargs)
         model = load_fastpitch(fastpitch, device=device)
-        _text_settings(text_kw, getattr(model, "train_setup", {}))  # a checkpoint may say how its text was encoded
+        setup = getattr(model, "train_setup", {})  # a checkpoint may say how its text was encoded
+        for ours, theirs in (("symbol_set", "symbol_set"), ("cleaners", "text_cleaners"), ("p_arpabet", "p_arpabet")):
+            if theirs in setup and ours not in text_kw:
+                text_kw[ours] = setup[theirs]
         return cls(model, load_vocoder(vocoder, device=device), TextProcessor(**text_kw), **kwargs)
 
     @classmethod
