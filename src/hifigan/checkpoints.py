@@ -12,7 +12,8 @@ Vocoder (HiFi-GAN generator) formats read (FastPitch: see the end of this file):
 * ours: a ``.safetensors`` file whose metadata key ``hifigan`` holds the JSON config.
 
 Every file is loaded with ``torch.load(weights_only=True)``; every failure is a
-:class:`CheckpointError` with a one-line message.
+:class:`CheckpointError` with a one-line message. ONNX export folders (``hifigan_onnx.json``) are
+described at the end; their failures are :class:`OnnxError`.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from pathlib import Path
 import torch
 
 from hifigan.audio import MelConfig
-from hifigan.errors import CheckpointError
+from hifigan.errors import CheckpointError, OnnxError
 from hifigan.files import atomic_output
 from hifigan.models.fastpitch import FastPitch, FastPitchConfig
 from hifigan.models.hifigan import PRESETS, Generator, GeneratorConfig
@@ -470,3 +471,91 @@ def save_fastpitch(path, model: FastPitch, extra: dict | None = None) -> Path:
     meta = {"format_version": FORMAT_VERSION, "kind": FASTPITCH_KIND,
             "fastpitch": model.config.to_dict(), **(extra or {})}
     return _save_safetensors(path, model, meta)
+
+
+# ---------------------------------------------------------------- ONNX export folders
+#
+# ``hifigan export onnx -o DIR`` writes ``DIR/fastpitch.onnx``, ``DIR/generator.onnx`` and
+# ``DIR/hifigan_onnx.json``, which holds everything needed to run the two graphs without the
+# checkpoints (see :func:`read_onnx_manifest`); a vocoder-only folder has no ``fastpitch`` part.
+
+ONNX_MANIFEST = "hifigan_onnx.json"
+ONNX_KIND = "hifigan-onnx"
+ONNX_FILES = {"fastpitch": "fastpitch.onnx", "vocoder": "generator.onnx"}
+
+
+def write_onnx_manifest(path, manifest: dict) -> Path:
+    """Write the manifest JSON to ``path`` as it is (the caller makes it atomic)."""
+    path = Path(path)
+    path.write_text(json.dumps({"format_version": FORMAT_VERSION, "kind": ONNX_KIND, **manifest}, indent=2,
+                               sort_keys=False) + "\n")
+    return path
+
+
+def read_onnx_manifest(folder, parts=("fastpitch", "vocoder"), verify: bool = True) -> dict:
+    """Read and check an ONNX export folder; every problem is a one-line :class:`OnnxError`.
+
+    ``parts``: which models it must hold. Returns the manifest with, for each part present, ``path``
+    (the ``.onnx`` file) and the configs parsed: ``fastpitch.config`` a :class:`FastPitchConfig`,
+    ``vocoder.generator`` a :class:`GeneratorConfig` and ``vocoder.audio`` a :class:`MelConfig`.
+    With ``verify`` each file's SHA-256 must be the one recorded (a damaged or replaced file fails).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise OnnxError(f"{folder}: no such ONNX export folder (make one with: hifigan export onnx -o {folder})")
+    index = folder / ONNX_MANIFEST
+    if not index.is_file():
+        raise OnnxError(f"{folder}: not an ONNX export folder, {ONNX_MANIFEST} is missing "
+                        f"(make one with: hifigan export onnx -o {folder})")
+    try:
+        m = json.loads(index.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise OnnxError(f"{index}: not readable JSON ({_first_line(e)})") from None
+    if not isinstance(m, dict) or m.get("kind") != ONNX_KIND:
+        raise OnnxError(f"{index}: not a hifigan ONNX manifest")
+    if m.get("format_version") != FORMAT_VERSION:
+        raise OnnxError(f"{index}: format version {m.get('format_version')!r}, this hifigan reads {FORMAT_VERSION}")
+    for part in parts:
+        if not isinstance(m.get(part), dict):
+            raise OnnxError(f"{folder}: the export has no {part} ({ONNX_FILES[part]}); export it with "
+                            f"hifigan export onnx")
+    for part in ("fastpitch", "vocoder"):
+        entry = m.get(part)
+        if not isinstance(entry, dict):
+            m.pop(part, None)
+            continue
+        path = folder / ONNX_FILES[part]
+        if not path.is_file():
+            raise OnnxError(f"{path}: missing from the ONNX export folder")
+        if verify and entry.get("sha256") != file_sha256(path):
+            raise OnnxError(f"{path}: damaged or replaced (its SHA-256 differs from the one in {ONNX_MANIFEST})")
+        try:
+            if part == "fastpitch":
+                entry["config"] = FastPitchConfig.from_dict(entry["config"])
+                float(entry["pitch_mean"]), float(entry["pitch_std"])
+                if not isinstance(entry.get("text"), dict):
+                    raise ValueError("no text settings")
+                entry["text"] = {k: v for k, v in entry["text"].items()
+                                 if k in ("symbol_set", "cleaners", "p_arpabet", "handle_ambiguous")}
+            else:
+                entry["generator"] = GeneratorConfig.from_dict(entry["generator"])
+                entry["audio"] = MelConfig.from_dict(entry["audio"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise OnnxError(f"{index}: bad {part} entry ({_first_line(e)})") from None
+        if part == "vocoder":
+            try:
+                _check_consistent(index, entry["generator"], entry["audio"])
+            except CheckpointError as e:
+                raise OnnxError(str(e)) from None
+        entry["path"] = path
+    return m
+
+
+def file_sha256(path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

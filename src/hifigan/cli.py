@@ -1,4 +1,4 @@
-"""Command line: ``hifigan vocode|synthesize|prepare|train|serve ...``. Thin: parsing, file handling and messages only."""
+"""Command line: ``hifigan vocode|synthesize|export|prepare|train|serve ...``. Thin: parsing, file handling and messages only."""
 from __future__ import annotations
 
 import argparse
@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="denoiser strength, e.g. 0.005 (default 0: off)")
     v.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
     v.add_argument("--precision", default="auto", choices=["fp32", "bf16", "fp16", "auto"], help=PRECISION_HELP)
+    v.add_argument("--backend", default="torch", choices=["torch", "onnx"],
+                   help="torch (default) or onnx: onnxruntime, the vocoder exported once into ~/.cache/hifigan/onnx "
+                        "(--vocoder may then also be a folder from 'hifigan export onnx'; needs pip install 'hifigan[onnx]')")
 
     s = sub.add_parser("synthesize", help="text -> speech (FastPitch + HiFi-GAN)",
                        description="Synthesize one text to a .wav, or a file of texts (one utterance per line; "
@@ -64,6 +67,24 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--cmudict", metavar="PATH", help="a cmudict-0.7b file instead of the packaged dictionary")
     s.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
     s.add_argument("--precision", default="auto", choices=["fp32", "bf16", "fp16", "auto"], help=PRECISION_HELP)
+    s.add_argument("--backend", default="torch", choices=["torch", "onnx"],
+                   help="torch (default) or onnx: onnxruntime, the models exported once into ~/.cache/hifigan/onnx "
+                        "(--fastpitch may then also be a folder from 'hifigan export onnx'; needs pip install 'hifigan[onnx]')")
+
+    ex = sub.add_parser("export", help="export the models for other runtimes (onnx)")
+    exsub = ex.add_subparsers(dest="format", metavar="FORMAT")
+    eo = exsub.add_parser("onnx", help="FastPitch and the HiFi-GAN generator as ONNX graphs",
+                          description="Write DIR/fastpitch.onnx (text ids, pace, pitch shift/amplify, energy scale "
+                                      "-> mel and lengths), DIR/generator.onnx (mel -> audio) and "
+                                      "DIR/hifigan_onnx.json (configs and text settings), all or nothing. Run them "
+                                      "with 'hifigan synthesize --backend onnx --fastpitch DIR' or "
+                                      "TextToSpeech.from_onnx(DIR). Needs pip install 'hifigan[onnx]'.")
+    eo.add_argument("-o", "--output", required=True, metavar="DIR", help="output folder (created)")
+    eo.add_argument("--fastpitch", default="default", metavar="NAME|PATH",
+                    help="as for synthesize: 'default' (the default), 'nvidia' or a FastPitch checkpoint")
+    eo.add_argument("--vocoder", default=None, metavar="NAME|PATH",
+                    help="lj_v1, universal_v1 or a path (default: the voice's own, lj_v1 for a checkpoint path)")
+    eo.add_argument("--opset", type=int, default=None, metavar="N", help="ONNX opset (default 17)")
 
     sv = sub.add_parser("serve", help="HTTP server and web page (needs: pip install 'hifigan[serve]')",
                         description="Serve text to speech over HTTP: OpenAI's POST /v1/audio/speech, GET /api/tts "
@@ -271,7 +292,8 @@ def cmd_vocode(args) -> int:
         raise CliError(f"--device {args.device}: CUDA is not available on this machine")
     files = _collect_inputs(args.inputs)
     targets = _output_paths(files, args.output, any(Path(i).is_dir() for i in args.inputs))
-    vocoder = load_vocoder(args.vocoder, device=args.device, config=args.config, precision=args.precision)
+    vocoder = load_vocoder(args.vocoder, device=args.device, config=args.config, precision=args.precision,
+                           backend=args.backend)
     failed = 0
     bar = tqdm(list(zip(files, targets)), desc="vocoding", unit="file", disable=len(files) < 2)
     for src, dst in bar:
@@ -368,6 +390,7 @@ def cmd_synthesize(args) -> int:
     pitch = PitchTransform(args.pitch_flatten, args.pitch_invert, args.pitch_amplify, args.pitch_shift)
     text_kw = {"cmudict_path": args.cmudict} if args.cmudict else {}
     tts = TextToSpeech.from_pretrained(args.fastpitch, args.vocoder, device=device, precision=args.precision,
+                                       backend=args.backend,
                                        batch_size=args.batch_size, **text_kw)
     kw = dict(pace=args.pace, pitch=pitch, speaker=args.speaker, energy_scale=args.energy_scale, denoise=args.denoise)
     # Check every line before writing anything: a bad line fails the run with its number, no partial outputs.
@@ -415,6 +438,7 @@ def _stream(args) -> int:
     pitch = PitchTransform(args.pitch_flatten, args.pitch_invert, args.pitch_amplify, args.pitch_shift)
     text_kw = {"cmudict_path": args.cmudict} if args.cmudict else {}
     tts = TextToSpeech.from_pretrained(args.fastpitch, args.vocoder, device=args.device, precision=args.precision,
+                                       backend=args.backend,
                                        **text_kw)
     pieces = tts.stream(args.text, pace=args.pace, pitch=pitch, speaker=args.speaker,
                         energy_scale=args.energy_scale, denoise=args.denoise)
@@ -435,6 +459,19 @@ def _stream(args) -> int:
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+    return 0
+
+
+def cmd_export(args) -> int:
+    if args.format != "onnx":
+        raise CliError("say what to export to: hifigan export onnx -o DIR")
+    from hifigan.checkpoints import ONNX_FILES, ONNX_MANIFEST
+    from hifigan.onnx_export import DEFAULT_OPSET, export_pretrained
+
+    folder = export_pretrained(args.output, args.fastpitch, args.vocoder,
+                               DEFAULT_OPSET if args.opset is None else args.opset)
+    sizes = ", ".join(f"{name} ({(folder / name).stat().st_size / 1e6:.1f} MB)" for name in ONNX_FILES.values())
+    print(f"wrote {sizes} and {ONNX_MANIFEST} to {folder}", file=sys.stderr)
     return 0
 
 
@@ -589,7 +626,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return {"vocode": cmd_vocode, "synthesize": cmd_synthesize, "prepare": cmd_prepare,
-                "train": cmd_train, "extract-mels": cmd_extract_mels, "serve": cmd_serve}[args.command](args)
+                "train": cmd_train, "extract-mels": cmd_extract_mels, "serve": cmd_serve,
+                "export": cmd_export}[args.command](args)
     except (CliError, HifiganError) as e:
         print(f"hifigan: error: {e}", file=sys.stderr)
         return 1

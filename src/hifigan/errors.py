@@ -19,3 +19,7 @@ class CheckpointError(HifiganError):
 
 class TextError(HifiganError):
     """Text that cannot be turned into symbols (empty, nothing left after cleaning, bad settings)."""
+
+
+class OnnxError(HifiganError):
+    """An ONNX export folder or model file that is missing, damaged or does not fit, or a missing ONNX package."""

@@ -41,6 +41,12 @@ class PitchTransform:
         return pitch
 
 
+def _text_kwargs(kwargs: dict) -> dict:
+    """Take the TextProcessor's keyword arguments out of ``kwargs``."""
+    return {k: kwargs.pop(k) for k in ("symbol_set", "cleaners", "p_arpabet", "cmudict_path",
+                                       "heteronyms_path", "handle_ambiguous") if k in kwargs}
+
+
 @dataclass
 class Utterance:
     audio: np.ndarray  # float32 in [-1, 1]
@@ -74,11 +80,31 @@ class TextToSpeech:
         self.max_sentence_chars = max_sentence_chars
 
     @classmethod
-    def from_pretrained(cls, fastpitch="default", vocoder=None, device="cpu", precision="fp32",
-                        **kwargs) -> "TextToSpeech":
+    def from_pretrained(cls, fastpitch="default", vocoder=None, device="cpu", precision="fp32", backend="torch",
+                        threads=None, **kwargs) -> "TextToSpeech":
         """A shipped voice by name (``"default"``), ``"nvidia"`` or a FastPitch checkpoint path; ``vocoder=None``
         takes the voice's own vocoder (``lj_v1`` for a checkpoint path). ``precision``: ``fp32``
-        (exact, the default), ``bf16``, ``fp16`` or ``auto`` (:mod:`hifigan.precision`), for both models."""
+        (exact, the default), ``bf16``, ``fp16`` or ``auto`` (:mod:`hifigan.precision`), for both models.
+
+        ``backend="onnx"`` runs both models on onnxruntime (``pip install 'hifigan[onnx]'``, float32):
+        they are exported once into the cache (``~/.cache/hifigan/onnx``, ``$HIFIGAN_CACHE``) and loaded
+        from there, or ``fastpitch`` is an export folder (see :meth:`from_onnx`, which takes ``threads``)."""
+        if backend == "onnx":
+            from hifigan.onnx_backend import check_device, check_precision, require_onnxruntime
+            from hifigan.onnx_export import cached_export
+
+            require_onnxruntime()
+            check_device(device)
+            check_precision(precision)
+            if isinstance(fastpitch, (str, Path)) and Path(fastpitch).is_dir():  # an export folder
+                if vocoder is not None:
+                    raise HifiganError("an ONNX export folder holds its own vocoder: give no vocoder with it")
+                return cls.from_onnx(fastpitch, threads=threads, **kwargs)
+            return cls.from_onnx(cached_export(fastpitch, vocoder), threads=threads, **kwargs)
+        if backend != "torch":
+            raise HifiganError(f"backend must be 'torch' or 'onnx', got {backend!r}")
+        if threads is not None:
+            raise HifiganError("threads is onnxruntime's setting (backend='onnx'); for torch use torch.set_num_threads")
         from hifigan.acoustic import load_fastpitch
         from hifigan.pretrained import voice_vocoder
         from hifigan.vocoder import load_vocoder
@@ -86,8 +112,7 @@ class TextToSpeech:
         if vocoder is None:
             vocoder = voice_vocoder(fastpitch)
 
-        text_kw = {k: kwargs.pop(k) for k in ("symbol_set", "cleaners", "p_arpabet", "cmudict_path",
-                                              "heteronyms_path", "handle_ambiguous") if k in kwargs}
+        text_kw = _text_kwargs(kwargs)
         model = load_fastpitch(fastpitch, device=device, precision=precision)
         setup = getattr(model, "train_setup", {})  # a checkpoint may say how its text was encoded
         for ours, theirs in (("symbol_set", "symbol_set"), ("cleaners", "text_cleaners"), ("p_arpabet", "p_arpabet")):
@@ -95,9 +120,24 @@ class TextToSpeech:
                 text_kw[ours] = setup[theirs]
         return cls(model, load_vocoder(vocoder, device=device, precision=precision), TextProcessor(**text_kw), **kwargs)
 
+    @classmethod
+    def from_onnx(cls, folder, threads: int | None = None, **kwargs) -> "TextToSpeech":
+        """Both models of an ONNX export folder (``hifigan export onnx -o DIR``) on onnxruntime, with the
+        text settings recorded there (keyword arguments as :meth:`from_pretrained`'s override them);
+        ``threads``: onnxruntime's intra-op threads (default ``torch.get_num_threads()``)."""
+        from hifigan.checkpoints import read_onnx_manifest
+        from hifigan.onnx_backend import load_onnx_fastpitch, load_onnx_vocoder, require_onnxruntime
+
+        require_onnxruntime()
+        manifest = read_onnx_manifest(folder)
+        text_kw = {**manifest["fastpitch"]["text"], **_text_kwargs(kwargs)}
+        model = load_onnx_fastpitch(folder, threads, manifest)
+        return cls(model, load_onnx_vocoder(folder, threads, manifest), TextProcessor(**text_kw), **kwargs)
+
     @property
     def device(self) -> torch.device:
-        return next(self.fastpitch.parameters()).device
+        p = next(self.fastpitch.parameters(), None)
+        return p.device if p is not None else torch.device("cpu")  # an ONNX model runs on the CPU
 
     @property
     def sample_rate(self) -> int:
@@ -120,8 +160,11 @@ class TextToSpeech:
         for batch in batch_by_length(ids, self.batch_size, self.text_processor.pad_idx, self.device):
             text, idx = batch["text"], batch["index"].tolist()
             kw = dict(pace=pace, pitch_transform=pitch_transform, speaker=speaker)
+            one_pass = getattr(self.fastpitch, "scales_energy", False)  # the ONNX graph takes energy_scale
+            if one_pass:
+                kw["energy_scale"] = energy_scale
             mel, mel_lens, dur, pitch, energy = self.fastpitch.infer(text, **kw)[:5]
-            if energy_scale != 1.0:  # second pass with the scaled energy, same durations and pitch
+            if energy_scale != 1.0 and not one_pass:  # second pass with the scaled energy, same durations and pitch
                 mel, mel_lens = self.fastpitch.infer(text, pace=pace, dur_tgt=dur, pitch_tgt=pitch,
                                                      energy_tgt=energy * energy_scale, speaker=speaker)[:2]
             for row, i in enumerate(idx):

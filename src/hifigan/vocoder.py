@@ -2,14 +2,22 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
 from hifigan.audio import MelConfig, mel_spectrogram
-from hifigan.errors import MelError
+from hifigan.errors import HifiganError, MelError
 from hifigan.models import Denoiser, Generator
+
+
+def placement(module: nn.Module) -> tuple[torch.device, torch.dtype]:
+    """The device and dtype of ``module``'s weights; the CPU and float32 for one without any
+    (an ONNX generator)."""
+    p = next(module.parameters(), None)
+    return (p.device, p.dtype) if p is not None else (torch.device("cpu"), torch.float32)
 
 
 def audio_train_setup(cfg: MelConfig) -> dict:
@@ -65,8 +73,7 @@ class Vocoder(nn.Module):
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         self.check_mel(mel)
-        p = next(self.generator.parameters())
-        mel = mel.to(p.device, p.dtype)
+        mel = mel.to(*placement(self.generator))
         n, chunk, ctx = mel.shape[-1], self.chunk_frames, self.context_frames
         if not chunk or n <= chunk + 2 * ctx:
             return self.generator(mel)
@@ -106,8 +113,7 @@ class Vocoder(nn.Module):
             raise MelError(f"stream() takes one mel at a time, got a batch of {mel.shape[0]}")
         if first_frames < 1:
             raise MelError(f"first_frames must be >= 1, got {first_frames}")
-        p = next(self.generator.parameters())
-        mel = mel.to(p.device, p.dtype)
+        mel = mel.to(*placement(self.generator))
         n, start, size = mel.shape[-1], 0, first_frames
         ctx = math.ceil(self.receptive_frames) + 2
         while start < n:
@@ -136,13 +142,30 @@ class Vocoder(nn.Module):
         return audio[:, 0].clamp(-1.0, 1.0)
 
 
-def load_vocoder(name_or_path="lj_v1", device="cpu", config=None, precision="fp32") -> Vocoder:
+def load_vocoder(name_or_path="lj_v1", device="cpu", config=None, precision="fp32", backend="torch",
+                 threads=None) -> Vocoder:
     """A bundled vocoder by name (``lj_v1``, ``universal_v1``) or any supported checkpoint file.
 
     Returns a :class:`Vocoder` in eval mode with weight norm removed, its weights in ``precision``
     (``fp32``, ``bf16``, ``fp16`` or ``auto``: see :mod:`hifigan.precision`); it takes mels of any
-    float dtype and returns float32 audio.
+    float dtype and returns float32 audio. ``backend="onnx"`` runs the generator on onnxruntime
+    (``pip install 'hifigan[onnx]'``, float32 only): the checkpoint is exported once into the cache
+    (``~/.cache/hifigan/onnx``), or ``name_or_path`` is an export folder (``hifigan export onnx``);
+    ``threads``: onnxruntime's intra-op threads (default ``torch.get_num_threads()``).
     """
+    if backend == "onnx":
+        from hifigan.onnx_backend import check_device, check_precision, load_onnx_vocoder, require_onnxruntime
+        from hifigan.onnx_export import cached_export
+
+        require_onnxruntime()
+        check_device(device)
+        check_precision(precision)
+        is_folder = isinstance(name_or_path, (str, Path)) and Path(name_or_path).is_dir()  # an export folder
+        folder = name_or_path if is_folder else \
+            cached_export(vocoder=name_or_path, vocoder_only=True, vocoder_config=config)
+        return load_onnx_vocoder(folder, threads)
+    if backend != "torch":
+        raise HifiganError(f"backend must be 'torch' or 'onnx', got {backend!r}")
     from hifigan.checkpoints import load_generator_checkpoint
     from hifigan.precision import dtype_of
     from hifigan.pretrained import resolve_vocoder

@@ -15,11 +15,12 @@ class Denoiser(nn.Module):
                  win_length: int = 1024, n_mels: int | None = None, n_frames: int = 88):
         super().__init__()
         self.n_fft, self.hop_length, self.win_length = n_fft, hop_length, win_length
-        p = next(generator.parameters())
+        p = next(generator.parameters(), None)  # none in a generator that runs on onnxruntime: the CPU
+        device, dtype = (p.device, p.dtype) if p is not None else (torch.device("cpu"), torch.float32)
         n_mels = n_mels or generator.config.n_mels
-        self.register_buffer("window", torch.hann_window(win_length, device=p.device), persistent=False)
+        self.register_buffer("window", torch.hann_window(win_length, device=device), persistent=False)
         with torch.no_grad():
-            bias_audio = generator(torch.zeros(1, n_mels, n_frames, dtype=p.dtype, device=p.device))
+            bias_audio = generator(torch.zeros(1, n_mels, n_frames, dtype=dtype, device=device))
             bias_spec = self._stft(bias_audio.float().reshape(1, -1)).abs()
         self.register_buffer("bias_spec", bias_spec[:, :, :1].clone())  # [1, n_fft//2+1, 1]
 
