@@ -583,3 +583,26 @@ def test_time_major_conv_equals_conv1d_with_gradients(k):
     wx, ww = torch.autograd.grad(want, (x, conv.weight), g)
     torch.testing.assert_close(gx, wx, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(gw, ww, rtol=1e-5, atol=1e-4)
+
+
+def test_a_text_gets_the_same_output_alone_and_in_a_batch():
+    """Padding must not leak into a shorter text's last symbols or frames (NVIDIA's infer lets the
+    bias of padded positions reach them through the second convolution of each block)."""
+    torch.manual_seed(3)
+    model = FastPitch(TINY).eval()
+    for p in model.parameters():  # biases large enough that a leak would show
+        p.data.add_(0.05 * torch.randn_like(p))
+    short = torch.tensor([[2, 11, 12, 1, 15]])
+    long = torch.tensor([[3, 13, 14, 2, 17, 16, 4, 15, 7, 13, 18, 19]])
+    batch = torch.zeros(2, long.shape[1], dtype=torch.long)
+    batch[0, :5], batch[1] = short[0], long[0]
+    fixed = torch.tensor([[2.0, 3, 1, 4, 2]])  # durations given, so both decode the same frames
+    dur_batch = torch.cat([torch.cat([fixed, torch.zeros(1, long.shape[1] - 5)], 1), torch.full((1, long.shape[1]), 2.0)])
+    with torch.inference_mode():
+        mel_a, len_a, dur_a, pitch_a, energy_a = model.infer(short, dur_tgt=fixed)
+        mel_b, len_b, dur_b, pitch_b, energy_b = model.infer(batch, dur_tgt=dur_batch)
+    assert len_b[0] == len_a[0] == 12
+    torch.testing.assert_close(dur_b[0, :5], dur_a[0], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(pitch_b[0, :, :5], pitch_a[0], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(energy_b[0, :5], energy_a[0], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(mel_b[0, :, :12], mel_a[0], atol=1e-5, rtol=1e-4)

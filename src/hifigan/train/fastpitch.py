@@ -7,31 +7,13 @@ from pathlib import Path
 
 import torch
 
+from hifigan.models.fastpitch import FASTPITCH_PRESETS as PRESETS
 from hifigan.models.fastpitch import FastPitch, FastPitchConfig
 from hifigan.text.symbols import get_symbols
 from hifigan.train.data import PreparedDataset, collate, load_manifest
 from hifigan.train.losses import FastPitchLossWeights, fastpitch_loss
 from hifigan.train.optim import Lamb
 from hifigan.train.trainer import Task, TrainingError, read_json_config
-
-# Named model sizes. "default" is NVIDIA's FastPitch 1.1 (46 M parameters with its aligner);
-# "small" is sized for training on a laptop CPU; "tiny" is for tests.
-PRESETS = {
-    "default": {},
-    "small": dict(symbols_embedding_dim=256, in_fft_output_size=256, out_fft_output_size=256,
-                  in_fft_n_layers=4, out_fft_n_layers=4, in_fft_conv1d_filter_size=1024,
-                  out_fft_conv1d_filter_size=1024),
-    # the default voice's size on a 2-core AVX2 CPU (53 GFLOP/s in fp32 GEMM): 8.9 M parameters,
-    # 4.2 s a training step at batch 8 where "small" takes 12 s at batch 16
-    "compact": dict(symbols_embedding_dim=192, in_fft_output_size=192, out_fft_output_size=192,
-                    in_fft_n_layers=4, out_fft_n_layers=4, in_fft_conv1d_filter_size=768,
-                    out_fft_conv1d_filter_size=768),
-    "tiny": dict(symbols_embedding_dim=32, in_fft_output_size=32, out_fft_output_size=32,
-                 in_fft_n_layers=1, out_fft_n_layers=1, in_fft_d_head=16, out_fft_d_head=16,
-                 in_fft_conv1d_filter_size=64, out_fft_conv1d_filter_size=64, dur_predictor_filter_size=32,
-                 pitch_predictor_filter_size=32, energy_predictor_filter_size=32),
-}
-
 
 def model_config(name_or_path: str, n_symbols: int, n_speakers: int) -> FastPitchConfig:
     """A preset name or a JSON file of FastPitchConfig fields; vocabulary and speakers from the data."""
