@@ -186,6 +186,31 @@ def _parser() -> argparse.ArgumentParser:
     vt.add_argument("--val-clips", type=int, default=8, metavar="N", help="held-out clips vocoded per validation")
     _loop_arguments(vt, ema=0.0, every=1000)
 
+    b = sub.add_parser("bench", help="measured speed: FastPitch, vocoder, text to speech, time to first audio",
+                       description="Time each stage on this machine for every combination of the options given "
+                                   "(lists), after warm-up runs: p50/p90/p99 of the measured runs themselves (nearest "
+                                   "rank), real-time factor, x real time. A table on screen; --json FILE keeps every "
+                                   "run. Run it on a quiet machine: anything else on the CPU shows in the figures.")
+    b.add_argument("--fastpitch", default="default", metavar="NAME|PATH",
+                   help="as for synthesize, or random:SIZE (default, small, compact, tiny): random weights of a "
+                        "named size with the default voice's durations (fastpitch stage only)")
+    b.add_argument("--vocoder", default=None, metavar="NAME|PATH", help="as for synthesize")
+    b.add_argument("--stages", nargs="+", default=["fastpitch", "vocoder", "tts", "first_audio"],
+                   choices=["fastpitch", "vocoder", "tts", "first_audio"], metavar="STAGE",
+                   help="fastpitch, vocoder, tts (end to end), first_audio (time to the first streamed piece); default all")
+    b.add_argument("--texts", nargs="+", default=["sentence", "paragraph"], metavar="TEXT",
+                   help="'sentence' (the seed's: 'Say this smoothly, to prove you are not a robot.'), "
+                        "'paragraph' (three sentences, ~11 s) or any literal text")
+    b.add_argument("--precision", nargs="+", default=["fp32"], choices=["fp32", "bf16", "fp16", "auto"])
+    b.add_argument("--backend", nargs="+", default=["torch"], choices=["torch", "onnx"])
+    b.add_argument("--threads", nargs="+", type=int, default=None, metavar="N",
+                   help="intra-op thread counts (default: torch's current)")
+    b.add_argument("--batch-size", nargs="+", type=int, default=[1], metavar="B", help="copies of the text run together")
+    b.add_argument("--runs", type=int, default=10, help="measured runs per configuration (default 10)")
+    b.add_argument("--warmup", type=int, default=2, help="unmeasured runs first (default 2)")
+    b.add_argument("--json", metavar="FILE", help="write the machine, the settings and every run's time here")
+    b.add_argument("--device", default="cpu", help="cpu, cuda, ... (default cpu)")
+
     em = sub.add_parser("extract-mels", help="teacher-forced FastPitch mels of a prepared dataset",
                         description="Run FastPitch teacher-forced (aligner durations, ground-truth pitch and energy) "
                                     "over every clip of a prepared dataset and write MELS/<id>.npy, frame-aligned "
@@ -616,6 +641,32 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    import torch
+    from tqdm import tqdm
+
+    from hifigan.bench import bench, report, table, write_report
+
+    if str(args.device).startswith("cuda") and not torch.cuda.is_available():
+        raise CliError(f"--device {args.device}: CUDA is not available on this machine")
+    bar = tqdm(desc="benchmarking", unit="config", leave=False)
+
+    def progress(what: str) -> None:
+        bar.set_postfix_str(what)
+        bar.update()
+    results = bench(args.fastpitch, args.vocoder, texts=args.texts, stages=args.stages,
+                    precisions=args.precision, backends=args.backend, threads=args.threads or [None],
+                    batch_sizes=args.batch_size, runs=args.runs, warmup=args.warmup, device=args.device,
+                    progress=progress)
+    bar.close()
+    print(table(results))
+    if args.json:
+        settings = {k: v for k, v in vars(args).items() if k not in ("command", "json")}
+        write_report(args.json, report(results, settings, args.device))
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -627,7 +678,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return {"vocode": cmd_vocode, "synthesize": cmd_synthesize, "prepare": cmd_prepare,
                 "train": cmd_train, "extract-mels": cmd_extract_mels, "serve": cmd_serve,
-                "export": cmd_export}[args.command](args)
+                "export": cmd_export, "bench": cmd_bench}[args.command](args)
     except (CliError, HifiganError) as e:
         print(f"hifigan: error: {e}", file=sys.stderr)
         return 1

@@ -1,0 +1,95 @@
+"""hifigan bench: percentiles of the runs themselves, every combination measured, JSON report."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from hifigan.audio import MelConfig
+from hifigan.bench import Result, bench, percentile
+from hifigan.checkpoints import save_fastpitch, save_generator
+from hifigan.cli import main
+from hifigan.errors import HifiganError
+from hifigan.models import Generator
+
+from conftest import TINY
+from test_pipeline import TINY_FP, make_fastpitch
+
+
+def test_percentiles_are_measured_values_by_nearest_rank():
+    times = [0.5, 0.1, 0.9, 0.3, 0.7, 0.2, 0.4, 1.0, 0.6, 0.8]
+    assert percentile(times, 50) == 0.5 and percentile(times, 90) == 0.9 and percentile(times, 99) == 1.0
+    assert percentile([2.0], 99) == 2.0
+    r = Result("vocoder", "s", "torch", "fp32", 1, 1, audio_s=2.0, times=times).summary()
+    assert r["p50_s"] == 0.5 and r["rtf"] == 0.25 and r["x_realtime"] == 4.0 and r["runs"] == 10
+    assert r["mean_s"] == pytest.approx(np.mean(times))
+
+
+@pytest.fixture
+def tiny_files(tmp_path):
+    torch.manual_seed(0)
+    fp = save_fastpitch(tmp_path / "fp.safetensors", make_fastpitch(**TINY_FP))
+    voc = save_generator(tmp_path / "voc.safetensors", Generator(TINY), MelConfig(hop_length=16))
+    return fp, voc
+
+
+def test_every_combination_is_measured(tiny_files):
+    fp, voc = tiny_files
+    seen = []
+    results = bench(fp, voc, texts=["sentence", "Two words."], batch_sizes=[1, 2], threads=[1, 2], runs=2,
+                    warmup=0, progress=seen.append)
+    torch.set_num_threads(2)
+    # 2 threads x 2 texts x (3 stages x 2 batch sizes + first_audio once)
+    assert len(results) == len(seen) == 2 * 2 * 7
+    assert {r.text for r in results} == {"sentence", "text2"} and {r.threads for r in results} == {1, 2}
+    for r in results:
+        assert len(r.times) == 2 and all(t > 0 for t in r.times)
+    by = {(r.stage, r.text, r.batch_size, r.threads): r for r in results}
+    one, two = by[("vocoder", "sentence", 1, 1)], by[("vocoder", "sentence", 2, 1)]
+    assert two.audio_s == pytest.approx(2 * one.audio_s) and one.audio_s > 0
+    assert by[("fastpitch", "sentence", 1, 2)].audio_s == pytest.approx(one.audio_s)
+    assert ("first_audio", "sentence", 2, 1) not in by
+
+
+def test_random_weights_of_a_named_size_take_the_default_voices_durations():
+    (r,) = bench("random:tiny", stages=["fastpitch"], texts=["sentence"], runs=1, warmup=0)
+    (ref,) = bench("default", stages=["fastpitch"], texts=["sentence"], runs=1, warmup=0)
+    assert r.audio_s == pytest.approx(ref.audio_s) and r.audio_s > 1.0
+
+
+@pytest.mark.parametrize("kw, pattern", [
+    (dict(stages=["vocoder"], fastpitch="random:tiny"), "random weights make no speech"),
+    (dict(stages=["fastpitch"], fastpitch="random:huge"), "unknown size 'huge'"),
+    (dict(stages=["warp"]), "unknown stage 'warp'"),
+    (dict(runs=0), "runs >= 1"),
+])
+def test_bad_settings(kw, pattern):
+    with pytest.raises(HifiganError, match=pattern):
+        bench(**kw)
+
+
+def test_cli_prints_a_table_and_writes_every_run_to_json(tiny_files, tmp_path, capsys):
+    fp, voc = tiny_files
+    out = tmp_path / "r" / "bench.json"
+    assert main(["bench", "--fastpitch", str(fp), "--vocoder", str(voc), "--texts", "sentence", "--runs", "3",
+                 "--warmup", "0", "--stages", "vocoder", "tts", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "p99 s" in printed and printed.count("sentence") == 2
+    data = json.loads(out.read_text())
+    assert data["machine"]["cpu_count"] >= 1 and "native_bf16" in data["machine"]
+    assert [r["stage"] for r in data["results"]] == ["vocoder", "tts"]
+    assert all(len(r["times_s"]) == 3 and r["p99_s"] == max(r["times_s"]) for r in data["results"])
+    assert not list(out.parent.glob(".*.part"))
+    assert main(["bench", "--fastpitch", "random:tiny", "--stages", "tts"]) == 1
+    assert "random weights make no speech" in capsys.readouterr().err
+
+
+def test_onnx_backend_is_benchmarked_beside_torch(tiny_files, tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("HIFIGAN_CACHE", str(tmp_path / "cache"))
+    fp, voc = tiny_files
+    results = bench(fp, voc, texts=["sentence"], stages=["fastpitch", "vocoder"], backends=["torch", "onnx"],
+                    runs=1, warmup=0)
+    assert [(r.stage, r.backend) for r in results] == [("fastpitch", "torch"), ("vocoder", "torch"),
+                                                       ("fastpitch", "onnx"), ("vocoder", "onnx")]
+    assert results[1].audio_s == pytest.approx(results[3].audio_s)
