@@ -2,8 +2,8 @@
 requests, a deadline per request, and cancellation between sentences.
 
 No web framework here: the HTTP layer (``app.py``) submits a :class:`Job` and reads its chunks.
-The audio is made one sentence at a time (``TextToSpeech`` has no streaming API yet), with the
-pipeline's own pause between sentences, so the concatenated chunks are what
+The audio is made by ``TextToSpeech.stream`` (sentence by sentence, and growing pieces within a
+sentence), with the pipeline's own pause between sentences, so the concatenated chunks are what
 ``TextToSpeech.synthesize`` returns for the whole text.
 """
 from __future__ import annotations
@@ -15,11 +15,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numpy as np
-
-from hifigan.errors import TextError
 from hifigan.pipeline import PitchTransform, TextToSpeech
-from hifigan.text import split_sentences
 
 DONE = object()  # the last item of a job's queue after its audio
 
@@ -81,10 +77,10 @@ class Job:
 
 
 class Engine:
-    """``workers`` threads synthesize sentences; at most ``workers + queue_size`` requests are
-    admitted at once (the rest get :class:`Busy`). A job queues one sentence at a time, behind
-    the other jobs' sentences, and holds its slot until its last sentence is done; a cancelled job
-    frees it once the sentence in progress (if any) is done."""
+    """``workers`` threads synthesize; at most ``workers + queue_size`` requests are admitted at
+    once (the rest get :class:`Busy`). A job queues one piece of audio at a time (a growing piece of
+    a sentence, or a pause), behind the other jobs' pieces, and holds its slot until its last piece
+    is done; a cancelled job frees it once the piece in progress (if any) is done."""
 
     def __init__(self, voices: dict[str, TextToSpeech], default_voice: str | None = None, workers: int = 1,
                  queue_size: int = 8, timeout: float = 600.0):
@@ -137,8 +133,8 @@ class Engine:
         return job
 
     def _step(self, job: Job, steps) -> bool:
-        """Queue the job's next sentence behind the sentences already waiting, so that concurrent
-        requests take turns sentence by sentence (each gets its first audio early)."""
+        """Queue the job's next piece behind the pieces already waiting, so that concurrent
+        requests take turns piece by piece (each gets its first audio early)."""
         try:
             future = self._pool.submit(self._advance, steps)
         except RuntimeError:  # the pool is shut down
@@ -180,23 +176,23 @@ class Engine:
 
     @staticmethod
     def chunks(tts: TextToSpeech, text: str, options: Options, job: Job | None = None):
-        """Audio of ``text`` sentence by sentence, each chunk led by the pipeline's pause after the
-        first; stops quietly when ``job`` is cancelled, raises :class:`SynthesisTimeout` past its deadline."""
+        """The audio of ``text`` as :meth:`TextToSpeech.stream` makes it: sentence by sentence and,
+        within a sentence, pieces of 16 mel frames and then twice as many each time (each a step the
+        workers take in turn with other requests), so the first audio leaves early. Joined, the
+        pieces are ``TextToSpeech.synthesize``'s audio. Stops quietly when ``job`` is cancelled,
+        raises :class:`SynthesisTimeout` past its deadline."""
         pitch = PitchTransform(shift_hz=options.pitch_shift_hz)
-        pause = np.zeros(int(round(tts.sentence_pause * tts.sample_rate)), np.float32)
-        spoken = 0
-        for sentence in split_sentences(text, tts.max_sentence_chars):
-            if job is not None:
-                if job.cancelled.is_set():
+        pieces = tts.stream(text, pace=options.pace, pitch=pitch, speaker=options.speaker, denoise=options.denoise)
+        try:
+            while True:
+                if job is not None:
+                    if job.cancelled.is_set():
+                        return
+                    if time.monotonic() > job.deadline:
+                        raise SynthesisTimeout("synthesis ran past the server's time limit")
+                piece = next(pieces, None)
+                if piece is None:
                     return
-                if time.monotonic() > job.deadline:
-                    raise SynthesisTimeout("synthesis ran past the server's time limit")
-            try:
-                utt = tts.synthesize_utterances([sentence], pace=options.pace, pitch=pitch,
-                                                speaker=options.speaker, denoise=options.denoise)[0]
-            except TextError:
-                continue  # a sentence of only symbols, skipped as the pipeline skips it
-            yield np.concatenate([pause, utt.audio]) if spoken else utt.audio
-            spoken += 1
-        if not spoken:
-            raise TextError(f"nothing to say: the text cleans to no symbols ({text[:40]!r})")
+                yield piece
+        finally:
+            pieces.close()
