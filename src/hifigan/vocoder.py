@@ -33,20 +33,21 @@ class Vocoder(nn.Module):
     ``mel_config`` describes the mel the generator expects; :meth:`mel` computes it from audio.
 
     Long mels are vocoded in chunks of ``chunk_frames`` with ``context_frames`` of overlap on each
-    side, then cropped and joined. The V1 generator's receptive field is about 13 frames each way,
-    so with 32 frames of context the result equals a single pass up to float rounding, while the
-    activations stay small enough for the CPU caches (25 s of audio on 2 CPU cores: RTF 0.43 -> 0.29). ``chunk_frames=None``
+    side, then cropped and joined: memory stays bounded and the speed flat with length. The context
+    defaults to two frames more than :attr:`receptive_frames` (17 for V1), which equals a single
+    pass up to float rounding (3e-6 on 24 s of speech) and costs 6.6% more work per 512-frame chunk
+    where 32 frames cost 12.5% (24 s on a 2-core AVX2 CPU: RTF 1.17 -> 1.09). ``chunk_frames=None``
     disables it.
     """
 
     def __init__(self, generator: Generator, mel_config: MelConfig, train_setup: dict | None = None,
-                 chunk_frames: int | None = 512, context_frames: int = 32):
+                 chunk_frames: int | None = 512, context_frames: int | None = None):
         super().__init__()
         self.generator = generator
         self.mel_config = mel_config
         self.train_setup = {**audio_train_setup(mel_config), **(train_setup or {})}
         self.chunk_frames = chunk_frames
-        self.context_frames = context_frames
+        self.context_frames = math.ceil(self.receptive_frames) + 2 if context_frames is None else context_frames
         self._denoiser: Denoiser | None = None
 
     @property
