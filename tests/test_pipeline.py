@@ -446,3 +446,33 @@ def test_stream_context_from_the_receptive_field_is_exact_for_lj_v1_on_real_spee
     voc.context_frames = 12  # what a too-small context costs, through the same code path
     cut = torch.cat([voc._span(mel, a, min(a + 40, mel.shape[-1])) for a in range(0, mel.shape[-1], 40)], -1)
     assert (cut[0, 0].clamp(-1, 1) - whole).abs().max() > 1e-4
+
+
+def test_vocoder_batches_equal_one_at_a_time_with_no_padding_leak():
+    torch.manual_seed(0)
+    voc = Vocoder(Generator(TINY, weight_norm=False), MelConfig(hop_length=16)).eval()
+    for p in voc.parameters():  # loud enough that a leak would show
+        p.data.mul_(20)
+    mels = [torch.randn(80, n) - 4 for n in (50, 20, 37, 50, 3)]
+    alone = [voc.vocode(m[None])[0] for m in mels]
+    batched = voc.vocode_many(mels, batch_size=3)
+    for a, b, m in zip(alone, batched, mels):
+        assert b.shape == (m.shape[-1] * 16,)
+        torch.testing.assert_close(b, a, atol=1e-4, rtol=0)
+    # without redoing the tails, the padding would have reached the shorter mels' last samples
+    padded = torch.stack([torch.nn.functional.pad(mels[2][None], (0, 13), mode="replicate")[0], mels[0]])
+    with torch.inference_mode():
+        raw = voc(padded)[0, 0, :37 * 16].clamp(-1, 1)
+    assert (raw - alone[2]).abs().max() > 1e-4
+    with pytest.raises(HifiganError, match="batch_size"):
+        voc.vocode_many(mels, batch_size=0)
+
+
+def test_pipeline_vocoder_batch_size_changes_nothing_but_speed(tiny_tts):
+    texts = ["A long sentence with quite a few words in it. And another.", "Short.", "A medium one here."]
+    one = tiny_tts.synthesize_utterances(texts)
+    assert tiny_tts.vocoder_batch_size == 1  # the CPU default
+    batched = TextToSpeech(tiny_tts.fastpitch, tiny_tts.vocoder, tiny_tts.text_processor, batch_size=2,
+                           vocoder_batch_size=4).synthesize_utterances(texts)
+    for a, b in zip(one, batched):
+        np.testing.assert_allclose(b.audio, a.audio, atol=1e-5)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from hifigan.audio import MelConfig, mel_spectrogram
 from hifigan.errors import HifiganError, MelError
@@ -141,6 +142,43 @@ class Vocoder(nn.Module):
         if denoise > 0:
             audio = self.denoiser().to(audio.device)(audio, denoise)
         return audio[:, 0].clamp(-1.0, 1.0)
+
+    @torch.inference_mode()
+    def vocode_many(self, mels: list[torch.Tensor], batch_size: int = 8, denoise: float = 0.0) -> list[torch.Tensor]:
+        """Several mels (``[n_mels, T_i]`` each) -> their audio (``[T_i * hop_length]`` float32),
+        vocoded ``batch_size`` at a time, longest first so that a batch holds similar lengths.
+
+        Padding does not leak into the audio: the last frames of a shorter mel, those within the
+        receptive field of its padding (:attr:`receptive_frames` + 2), are vocoded again from its
+        own mel, so each result equals :meth:`vocode` of that mel alone up to float rounding.
+        Batches pay off where the device has width to spare (a GPU); on a CPU the work is the same
+        and ``batch_size=1`` is as fast."""
+        if batch_size < 1:
+            raise MelError(f"batch_size must be >= 1, got {batch_size}")
+        for m in mels:
+            self.check_mel(m[None] if isinstance(m, torch.Tensor) and m.dim() == 2 else m)
+        device, dtype = placement(self.generator)
+        mels = [m.to(device, dtype) for m in mels]
+        ctx = math.ceil(self.receptive_frames) + 2
+        hop = self.hop_length
+        out: list[torch.Tensor | None] = [None] * len(mels)
+        order = sorted(range(len(mels)), key=lambda i: -mels[i].shape[-1])
+        for s in range(0, len(order), batch_size):
+            idx = order[s:s + batch_size]
+            n = mels[idx[0]].shape[-1]
+            batch = torch.stack([F.pad(mels[i][None], (0, n - mels[i].shape[-1]), mode="replicate")[0]
+                                 if mels[i].shape[-1] < n else mels[i] for i in idx])
+            audio = self(batch).float()[:, 0]
+            for row, i in enumerate(idx):
+                t = mels[i].shape[-1]
+                a = audio[row, :t * hop].clone()
+                if t < n:  # redo the frames that could see the padding, from this mel alone
+                    start = max(0, t - ctx)
+                    a[start * hop:] = self._span(mels[i][None], start, t, ctx)[0, 0].float()
+                if denoise > 0:
+                    a = self.denoiser().to(a.device)(a[None], denoise)[0, 0]
+                out[i] = a.clamp(-1.0, 1.0)
+        return out
 
 
 def load_vocoder(name_or_path="lj_v1", device="cpu", config=None, precision="fp32", backend="torch",
