@@ -5,15 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from hifigan.audio import MelConfig
 from hifigan.bench import Result, bench, percentile
-from hifigan.checkpoints import save_fastpitch, save_generator
 from hifigan.cli import main
 from hifigan.errors import HifiganError
-from hifigan.models import Generator
 
-from conftest import TINY
-from test_pipeline import TINY_FP, make_fastpitch
+from test_precision import tiny_files  # noqa: F401  (the tiny FastPitch + generator checkpoint files)
 
 
 def test_percentiles_are_measured_values_by_nearest_rank():
@@ -23,14 +19,6 @@ def test_percentiles_are_measured_values_by_nearest_rank():
     r = Result("vocoder", "s", "torch", "fp32", 1, 1, audio_s=2.0, times=times).summary()
     assert r["p50_s"] == 0.5 and r["rtf"] == 0.25 and r["x_realtime"] == 4.0 and r["runs"] == 10
     assert r["mean_s"] == pytest.approx(np.mean(times))
-
-
-@pytest.fixture
-def tiny_files(tmp_path):
-    torch.manual_seed(0)
-    fp = save_fastpitch(tmp_path / "fp.safetensors", make_fastpitch(**TINY_FP))
-    voc = save_generator(tmp_path / "voc.safetensors", Generator(TINY), MelConfig(hop_length=16))
-    return fp, voc
 
 
 def test_every_combination_is_measured(tiny_files):
