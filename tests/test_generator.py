@@ -133,3 +133,60 @@ def test_chunked_vocoding_equals_one_pass():
             whole = vocoder(mel)
         assert chunked.shape == whole.shape == (mel.shape[0], 1, mel.shape[-1] * 256) and mel.shape[-1] > 200
         torch.testing.assert_close(chunked, whole, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: torch.nn.Conv1d(6, 5, 7, dilation=3, padding=9),
+    lambda: torch.nn.Conv1d(6, 5, 3, padding=1),
+    lambda: torch.nn.ConvTranspose1d(6, 5, 16, 8, padding=4),
+    lambda: torch.nn.ConvTranspose1d(6, 5, 4, 2, padding=1),
+])
+def test_the_2d_channels_last_layout_computes_the_same_convolution(make):
+    from hifigan.models.hifigan import _apply
+    torch.manual_seed(0)
+    conv, x = make(), torch.randn(2, 6, 37)
+    want = conv(x)
+    got = _apply(conv, x.unsqueeze(2).contiguous(memory_format=torch.channels_last))
+    assert got.shape == (2, 5, 1, want.shape[-1])
+    torch.testing.assert_close(got.squeeze(2), want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("resblock", ["1", "2"])
+def test_bf16_on_cpu_takes_the_2d_layout_and_matches_the_1d_network(resblock, monkeypatch):
+    """bf16 on a CPU runs the generator as 2-D convolutions; the same bf16 weights run as the 1-D
+    modules (called directly, layer by layer) give the same audio up to bf16 rounding."""
+    from torch.nn import functional as F
+    from hifigan.models.hifigan import FINAL_LRELU_SLOPE, LRELU_SLOPE
+    torch.manual_seed(0)
+    cfg = GeneratorConfig(resblock=resblock, upsample_rates=(4, 2), upsample_kernel_sizes=(8, 4),
+                          upsample_initial_channel=16, resblock_kernel_sizes=(3, 5),
+                          resblock_dilation_sizes=((1, 3), (1, 3)), n_mels=10)
+    g = Generator(cfg).remove_weight_norm().eval().to(torch.bfloat16)
+    mel = torch.randn(2, 10, 23, dtype=torch.bfloat16)
+
+    def one_d(m):  # the paper's forward, written out with the 1-D modules
+        x = g.conv_pre(m)
+        for i, up in enumerate(g.ups):
+            x = up(F.leaky_relu(x, LRELU_SLOPE))
+            outs = []
+            for b in g.resblocks[i * 2:(i + 1) * 2]:
+                y = x
+                if resblock == "1":
+                    for c1, c2 in zip(b.convs1, b.convs2):
+                        y = y + c2(F.leaky_relu(c1(F.leaky_relu(y, LRELU_SLOPE)), LRELU_SLOPE))
+                else:
+                    for c in b.convs:
+                        y = y + c(F.leaky_relu(y, LRELU_SLOPE))
+                outs.append(y)
+            x = (outs[0] + outs[1]) / 2
+        return torch.tanh(g.conv_post(F.leaky_relu(x, FINAL_LRELU_SLOPE)))
+
+    calls = []
+    conv2d = F.conv2d
+    monkeypatch.setattr(F, "conv2d", lambda *a, **k: calls.append(a[0].shape) or conv2d(*a, **k))
+    with torch.inference_mode():
+        got = g(mel)
+        assert calls and all(len(s) == 4 and s[2] == 1 for s in calls)  # the 2-D path ran
+        want = one_d(mel)
+    assert got.shape == want.shape == (2, 1, 23 * 8) and got.dtype == torch.bfloat16
+    assert (got.float() - want.float()).abs().max().item() < 2e-2 * want.float().abs().max().item()

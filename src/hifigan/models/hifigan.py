@@ -77,6 +77,17 @@ PRESETS = {
 }
 
 
+def _apply(conv: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """``conv`` (a Conv1d or ConvTranspose1d) on ``[B, C, T]``, or on ``[B, C, 1, T]`` as the
+    same 2-D convolution: bf16 on a CPU runs in that layout (see :meth:`Generator.forward`)."""
+    if x.dim() == 3:
+        return conv(x)
+    w = conv.weight.unsqueeze(2)
+    if isinstance(conv, nn.ConvTranspose1d):
+        return F.conv_transpose2d(x, w, conv.bias, (1, conv.stride[0]), (0, conv.padding[0]))
+    return F.conv2d(x, w, conv.bias, 1, (0, conv.padding[0]), (1, conv.dilation[0]))
+
+
 def _conv(channels: int, kernel_size: int, dilation: int = 1) -> nn.Conv1d:
     return nn.Conv1d(channels, channels, kernel_size, dilation=dilation,
                      padding=dilation * (kernel_size - 1) // 2)
@@ -92,7 +103,7 @@ class ResBlock1(nn.Module):
 
     def forward(self, x):
         for c1, c2 in zip(self.convs1, self.convs2):
-            x = x + c2(F.leaky_relu(c1(F.leaky_relu(x, LRELU_SLOPE)), LRELU_SLOPE))
+            x = x + _apply(c2, F.leaky_relu(_apply(c1, F.leaky_relu(x, LRELU_SLOPE)), LRELU_SLOPE))
         return x
 
 
@@ -105,7 +116,7 @@ class ResBlock2(nn.Module):
 
     def forward(self, x):
         for c in self.convs:
-            x = x + c(F.leaky_relu(x, LRELU_SLOPE))
+            x = x + _apply(c, F.leaky_relu(x, LRELU_SLOPE))
         return x
 
 
@@ -158,13 +169,19 @@ class Generator(nn.Module):
         return self
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        x = self.conv_pre(mel)
+        # bf16 on a CPU: oneDNN's 1-D convolutions return channels-last outputs that PyTorch copies
+        # back to contiguous, which took 43% of the time (lj_v1, 5 s, AMX CPU). The same convolutions
+        # in 2-D on a channels-last [B, C, 1, T] tensor keep that layout end to end: bit-identical
+        # output, 2.2x faster. In fp32 the 2-D layout was 17% slower, so it stays 1-D.
+        two_d = mel.device.type == "cpu" and self.conv_pre.weight.dtype == torch.bfloat16
+        x = mel.unsqueeze(2).contiguous(memory_format=torch.channels_last) if two_d else mel
+        x = _apply(self.conv_pre, x)
         for i, up in enumerate(self.ups):
-            x = up(F.leaky_relu(x, LRELU_SLOPE))
+            x = _apply(up, F.leaky_relu(x, LRELU_SLOPE))
             blocks = self.resblocks[i * self.num_kernels:(i + 1) * self.num_kernels]
             xs = blocks[0](x)
             for block in blocks[1:]:
                 xs = xs + block(x)
             x = xs / self.num_kernels
-        x = self.conv_post(F.leaky_relu(x, FINAL_LRELU_SLOPE))
-        return torch.tanh(x)
+        x = torch.tanh(_apply(self.conv_post, F.leaky_relu(x, FINAL_LRELU_SLOPE)))
+        return x.squeeze(2) if two_d else x
