@@ -190,3 +190,30 @@ def test_bf16_on_cpu_takes_the_2d_layout_and_matches_the_1d_network(resblock, mo
         want = one_d(mel)
     assert got.shape == want.shape == (2, 1, 23 * 8) and got.dtype == torch.bfloat16
     assert (got.float() - want.float()).abs().max().item() < 2e-2 * want.float().abs().max().item()
+
+
+def test_bf16_autocast_training_takes_the_2d_layout_with_the_same_gradients(monkeypatch):
+    """Under CPU bf16 autocast (training) the generator runs 2-D too; its gradients match those of
+    the 1-D modules under the same autocast, up to bf16 rounding."""
+    from torch.nn import functional as F
+    torch.manual_seed(0)
+    g = Generator(TINY, weight_norm=False)
+    mel = torch.randn(2, TINY.n_mels, 9)
+    calls = []
+    conv2d = F.conv2d
+    monkeypatch.setattr(F, "conv2d", lambda *a, **k: calls.append(1) or conv2d(*a, **k))
+    with torch.autocast("cpu", torch.bfloat16):
+        y2 = g(mel)
+    assert calls
+    y2.float().pow(2).mean().backward()
+    grads2 = [p.grad.clone() for p in g.parameters()]
+    g.zero_grad()
+    monkeypatch.setattr(torch, "is_autocast_enabled", lambda *a: False)  # the 1-D path, same autocast
+    calls.clear()
+    with torch.autocast("cpu", torch.bfloat16):
+        y1 = g(mel)
+    assert not calls
+    y1.float().pow(2).mean().backward()
+    torch.testing.assert_close(y2.float(), y1.float(), rtol=0, atol=2e-2 * y1.float().abs().max().item())
+    for a, p in zip(grads2, g.parameters()):
+        assert (a - p.grad).norm() <= 0.05 * p.grad.norm() + 1e-8

@@ -4,6 +4,7 @@
     python recipes/default_voice/evaluate.py --fastpitch run/checkpoints/fastpitch_0004000.safetensors \\
         --vocoder lj_v1 --teacher eval/teacher -o eval/           # also scores the teacher's own audio
     python recipes/default_voice/evaluate.py --fastpitch default --rtf-only   # speed only (quiet machine!)
+    python recipes/default_voice/evaluate.py --fastpitch default --precision fp32 auto -o eval/   # also as the CLI runs
 
 Runs in the project's environment; the scoring runs ``../shared/tools/asr_wer.py`` and
 ``dnsmos.py`` with the environment given by ``--asr-python`` (see ``../shared/README.md``).
@@ -72,6 +73,8 @@ def main(argv=None) -> int:
     ap.add_argument("-o", "--out", type=Path, default=Path("eval"))
     ap.add_argument("--rtf", action="store_true", help="also time one sentence and one paragraph")
     ap.add_argument("--rtf-only", action="store_true")
+    ap.add_argument("--precision", nargs="+", default=["fp32"],
+                    help="fp32 (exact, the Python API's default) and/or auto (the CLI's: bf16 on AVX512-BF16/AMX)")
     args = ap.parse_args(argv)
 
     import torch
@@ -84,9 +87,9 @@ def main(argv=None) -> int:
     if args.teacher and not args.rtf_only:
         results["teacher"] = score(args.asr_python, args.teacher, lines)
         print(f"teacher: {results['teacher']}", flush=True)
-    for voc in args.vocoder:
-        tts = TextToSpeech.from_pretrained(args.fastpitch, voc)
-        name = f"{Path(str(args.fastpitch)).stem}+{Path(voc).stem}"
+    for voc, precision in [(v, p) for v in args.vocoder for p in args.precision]:
+        tts = TextToSpeech.from_pretrained(args.fastpitch, voc, precision=precision)
+        name = f"{Path(str(args.fastpitch)).stem}+{Path(voc).stem}" + ("" if precision == "fp32" else f"+{precision}")
         if not args.rtf_only:
             folder = args.out / name
             folder.mkdir(parents=True, exist_ok=True)

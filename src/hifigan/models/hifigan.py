@@ -173,7 +173,9 @@ class Generator(nn.Module):
         # back to contiguous, which took 43% of the time (lj_v1, 5 s, AMX CPU). The same convolutions
         # in 2-D on a channels-last [B, C, 1, T] tensor keep that layout end to end: bit-identical
         # output, 2.2x faster. In fp32 the 2-D layout was 17% slower, so it stays 1-D.
-        two_d = mel.device.type == "cpu" and self.conv_pre.weight.dtype == torch.bfloat16
+        # Training under CPU bf16 autocast gains too: a V1 forward + backward took 0.87 s, not 1.18.
+        two_d = mel.device.type == "cpu" and (self.conv_pre.weight.dtype == torch.bfloat16 or (
+            torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16))
         x = mel.unsqueeze(2).contiguous(memory_format=torch.channels_last) if two_d else mel
         x = _apply(self.conv_pre, x)
         for i, up in enumerate(self.ups):
