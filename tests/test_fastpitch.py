@@ -585,6 +585,57 @@ def test_time_major_conv_equals_conv1d_with_gradients(k):
     torch.testing.assert_close(gw, ww, rtol=1e-5, atol=1e-4)
 
 
+@pytest.mark.parametrize("k", [3, 4])
+def test_time_major_conv_backward_equals_unfold_autograd(k):
+    """The custom backward against autograd through ``unfold`` + ``linear`` (the forward it
+    replaces), in fp32 and under CPU bf16 autocast: every gradient, its dtype included."""
+    from hifigan.models.fastpitch import _windows, time_major_conv1d
+    torch.manual_seed(k)
+    conv = torch.nn.Conv1d(8, 12, k, padding=k // 2)
+    x = torch.randn(2, 23, 8, requires_grad=True)
+    for autocast in (False, True):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            got = time_major_conv1d(x, conv)
+            w = conv.weight.reshape(12, -1)
+            want = F.linear(_windows(x, k), w, conv.bias)
+        assert got.dtype == want.dtype
+        tol = 2e-2 if autocast else 1e-5  # bf16 products, summed in another order (windows tap-major)
+        torch.testing.assert_close(got.float(), want.float(), rtol=tol, atol=tol * want.abs().max().item())
+        g = torch.randn_like(got)
+        got_g = torch.autograd.grad(got, (x, conv.weight, conv.bias), g)
+        want_g = torch.autograd.grad(want, (x, conv.weight, conv.bias), g)
+        for a, b in zip(got_g, want_g):
+            assert a.dtype == b.dtype == torch.float32
+            torch.testing.assert_close(a, b, rtol=tol, atol=tol * b.abs().max().item())
+
+
+@pytest.mark.parametrize("k", [3, 4])
+def test_training_feed_forward_skips_the_padding_with_the_same_result(k):
+    """In training the feed-forward block packs the sequences end to end (no padding computed):
+    the same output inside each sequence and the same gradients as the padded computation."""
+    from hifigan.models.fastpitch import PositionwiseConvFF, _packed_rows
+    torch.manual_seed(k)
+    ff = PositionwiseConvFF(6, 10, k, dropout=0.0)
+    lens = torch.tensor([9, 4, 9, 1])
+    mask = (torch.arange(9)[None] < lens[:, None])[..., None]
+    x = (torch.randn(4, 9, 6) * mask).requires_grad_()
+    assert _packed_rows(mask, k) is not None
+    packed = ff.train()(x, mask) * mask
+    padded = ff.eval()(x, mask) * mask
+    torch.testing.assert_close(packed, padded, rtol=1e-5, atol=1e-5)
+    g = torch.randn_like(packed)
+    got = torch.autograd.grad(packed, [x] + list(ff.parameters()), g)
+    want = torch.autograd.grad(padded, [x] + list(ff.parameters()), g)
+    # x's padding is used (as zeros) only by the padded computation; in the model it is x * mask
+    torch.testing.assert_close(got[0] * mask, want[0] * mask, rtol=1e-4, atol=1e-5)
+    for a, b in zip(got[1:], want[1:]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    assert _packed_rows(torch.ones(2, 5, 1, dtype=torch.bool), k) is None  # nothing to skip
+    holey = mask.clone()
+    holey[1, 0] = False
+    assert _packed_rows(holey, k) is None  # not a prefix mask: the padded computation
+
+
 def test_a_text_gets_the_same_output_alone_and_in_a_batch():
     """Padding must not leak into a shorter text's last symbols or frames (NVIDIA's infer lets the
     bias of padded positions reach them through the second convolution of each block)."""
