@@ -5,6 +5,8 @@
         --vocoder lj_v1 --teacher eval/teacher -o eval/           # also scores the teacher's own audio
     python recipes/default_voice/evaluate.py --fastpitch default --rtf-only   # speed only (quiet machine!)
     python recipes/default_voice/evaluate.py --fastpitch default --precision fp32 auto -o eval/   # also as the CLI runs
+    python recipes/default_voice/evaluate.py --sentences recipes/default_voice/test_sentences.txt \\
+        recipes/default_voice/test_sentences_b.txt -o eval150/         # all 150 held-out sentences, pooled
 
 Runs in the project's environment; the scoring runs ``../shared/tools/asr_wer.py`` and
 ``dnsmos.py`` with the environment given by ``--asr-python`` (see ``../shared/README.md``).
@@ -66,7 +68,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--fastpitch", default="default", help="voice name or checkpoint path")
     ap.add_argument("--vocoder", nargs="+", default=["lj_v1"])
-    ap.add_argument("--sentences", type=Path, default=HERE / "test_sentences.txt")
+    ap.add_argument("--sentences", type=Path, nargs="+", default=[HERE / "test_sentences.txt"],
+                    help="one or more files, one sentence a line; several are scored as one pooled set")
     ap.add_argument("--teacher", type=Path, help="folder of the teacher's 0001.wav ... for the same sentences")
     ap.add_argument("--denoise", type=float, default=0.0)
     ap.add_argument("--asr-python", default=str(HERE.parent.parent.parent / "asr-venv" / "bin" / "python"))
@@ -74,22 +77,27 @@ def main(argv=None) -> int:
     ap.add_argument("--rtf", action="store_true", help="also time one sentence and one paragraph")
     ap.add_argument("--rtf-only", action="store_true")
     ap.add_argument("--precision", nargs="+", default=["fp32"],
-                    help="fp32 (exact, the Python API's default) and/or auto (the CLI's: bf16 on AVX512-BF16/AMX)")
+                    help="fp32 (exact, the Python API's default) and/or auto (the CLI's: bf16 on AVX512-BF16/AMX); "
+                         "FP/VOC gives the two models different precisions, e.g. fp32/bf16")
     args = ap.parse_args(argv)
 
     import torch
 
-    from hifigan import TextToSpeech
+    from hifigan import TextToSpeech, load_vocoder
 
     torch.manual_seed(0)
-    lines = [t.strip() for t in args.sentences.read_text().splitlines() if t.strip()]
+    lines = [t.strip() for f in args.sentences for t in f.read_text().splitlines() if t.strip()]
     results = {}
     if args.teacher and not args.rtf_only:
         results["teacher"] = score(args.asr_python, args.teacher, lines)
         print(f"teacher: {results['teacher']}", flush=True)
     for voc, precision in [(v, p) for v in args.vocoder for p in args.precision]:
-        tts = TextToSpeech.from_pretrained(args.fastpitch, voc, precision=precision)
-        name = f"{Path(str(args.fastpitch)).stem}+{Path(voc).stem}" + ("" if precision == "fp32" else f"+{precision}")
+        fp_precision, _, voc_precision = precision.partition("/")
+        tts = TextToSpeech.from_pretrained(args.fastpitch, voc, precision=fp_precision)
+        if voc_precision and voc_precision != fp_precision:
+            tts.vocoder = load_vocoder(voc, precision=voc_precision).eval()
+        name = (f"{Path(str(args.fastpitch)).stem}+{Path(voc).stem}"
+                + ("" if precision == "fp32" else f"+{precision.replace('/', '-')}"))
         if not args.rtf_only:
             folder = args.out / name
             folder.mkdir(parents=True, exist_ok=True)
