@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="with TEXT and -o -: write the audio to stdout while it is being made, as a WAV "
                         "(16-bit, length 0xFFFFFFFF) or raw 16-bit little-endian PCM ('--stream pcm')")
     s.add_argument("--cmudict", metavar="PATH", help="a cmudict-0.7b file instead of the packaged dictionary")
+    s.add_argument("--heteronyms", default="context", choices=["context", "letters"],
+                   help="words like 'wind', 'read', 'lives': read by the words around them (default), or left as "
+                        "letters for the model to guess, as NVIDIA's front-end does")
     s.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
     s.add_argument("--precision", default="auto", choices=["fp32", "bf16", "fp16", "auto"], help=PRECISION_HELP)
     s.add_argument("--backend", default="torch", choices=["torch", "onnx"],
@@ -413,7 +416,7 @@ def cmd_synthesize(args) -> int:
     if world > 1 and device == "cuda":
         device = f"cuda:{local_rank}"
     pitch = PitchTransform(args.pitch_flatten, args.pitch_invert, args.pitch_amplify, args.pitch_shift)
-    text_kw = {"cmudict_path": args.cmudict} if args.cmudict else {}
+    text_kw = _text_options(args)
     tts = TextToSpeech.from_pretrained(args.fastpitch, args.vocoder, device=device, precision=args.precision,
                                        backend=args.backend,
                                        batch_size=args.batch_size, **text_kw)
@@ -453,6 +456,13 @@ def cmd_synthesize(args) -> int:
     return 0
 
 
+def _text_options(args) -> dict:
+    kw = {"handle_ambiguous": "context" if args.heteronyms == "context" else "ignore"}
+    if args.cmudict:
+        kw["cmudict_path"] = args.cmudict
+    return kw
+
+
 def _stream(args) -> int:
     from hifigan.audio import pcm16, wav_stream_header
     from hifigan.errors import HifiganError
@@ -461,7 +471,7 @@ def _stream(args) -> int:
     if not args.text.strip():
         raise CliError("TEXT is empty")
     pitch = PitchTransform(args.pitch_flatten, args.pitch_invert, args.pitch_amplify, args.pitch_shift)
-    text_kw = {"cmudict_path": args.cmudict} if args.cmudict else {}
+    text_kw = _text_options(args)
     tts = TextToSpeech.from_pretrained(args.fastpitch, args.vocoder, device=args.device, precision=args.precision,
                                        backend=args.backend,
                                        **text_kw)

@@ -91,6 +91,8 @@ class TextToSpeech:
         """A shipped voice by name (``"default"``), ``"nvidia"`` or a FastPitch checkpoint path; ``vocoder=None``
         takes the voice's own vocoder (``lj_v1`` for a checkpoint path). ``precision``: ``fp32``
         (exact, the default), ``bf16``, ``fp16`` or ``auto`` (:mod:`hifigan.precision`), for both models.
+        Text keywords go to :class:`~hifigan.text.TextProcessor`; heteronyms are read by context
+        (``handle_ambiguous="context"``) unless ``handle_ambiguous="ignore"`` asks for NVIDIA's letters.
 
         ``backend="onnx"`` runs both models on onnxruntime (``pip install 'hifigan[onnx]'``, float32):
         they are exported once into the cache (``~/.cache/hifigan/onnx``, ``$HIFIGAN_CACHE``) and loaded
@@ -119,6 +121,7 @@ class TextToSpeech:
             vocoder = voice_vocoder(fastpitch)
 
         text_kw = _text_kwargs(kwargs)
+        text_kw.setdefault("handle_ambiguous", "context")  # heteronyms by their neighbours; "ignore": NVIDIA's letters
         model = load_fastpitch(fastpitch, device=device, precision=precision)
         setup = getattr(model, "train_setup", {})  # a checkpoint may say how its text was encoded
         for ours, theirs in (("symbol_set", "symbol_set"), ("cleaners", "text_cleaners"), ("p_arpabet", "p_arpabet")):

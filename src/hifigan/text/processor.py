@@ -16,6 +16,7 @@ import torch
 
 from hifigan.errors import TextError
 from hifigan.text.cleaners import get_cleaner
+from hifigan.text import heteronyms
 from hifigan.text.cmudict import CMUDict
 from hifigan.text.symbols import ARPABET_SET, get_pad_idx, get_symbols
 
@@ -23,8 +24,31 @@ from hifigan.text.symbols import ARPABET_SET, get_pad_idx, get_symbols
 _LETTERS = "a-zA-ZÀ-ž"
 _WORDS = re.compile(rf"([{_LETTERS}]+'[{_LETTERS}]{{1,2}}|[{_LETTERS}]+)|(\{{[^}}]+\}}|[^{_LETTERS}{{}}]+)")
 _BRACES = re.compile(r"(\{[^{}]*\})")
-AMBIGUOUS = ("ignore", "first", "random")
+AMBIGUOUS = ("ignore", "first", "random", "context")
 MAX_WORD = 40  # longer "words" are not in any dictionary (and would make the suffix rule recurse deeply)
+
+
+def _contexts(tokens: list[tuple[str, str]]) -> list[tuple[str, str, str] | None]:
+    """For each word token: (word two before, word before, word after), lower case; punctuation
+    or an ARPAbet group between two words is an edge (""). Non-word tokens get ``None``."""
+    seq, where = [], []  # the words and edges in order; for each token its place in seq
+    for word, other in tokens:
+        if word:
+            where.append(len(seq))
+            seq.append(word.lower())
+        else:
+            where.append(None)
+            if other.strip(" \t\n-"):
+                seq.append("")
+    out = []
+    for (word, _), j in zip(tokens, where):
+        if j is None:
+            out.append(None)
+            continue
+        prev = seq[j - 1] if j >= 1 else ""
+        prev2 = seq[j - 2] if j >= 2 and prev else ""
+        out.append((prev2, prev, seq[j + 1] if j + 1 < len(seq) else ""))
+    return out
 
 
 class TextProcessor:
@@ -32,8 +56,9 @@ class TextProcessor:
 
     ``handle_ambiguous`` says what to do with words that have several pronunciations:
     ``"ignore"`` keeps the letters (NVIDIA's default, needed to reproduce its ids), ``"first"``
-    takes the dictionary's first, ``"random"`` picks one. ``seed`` makes ``0 < p_arpabet < 1``
-    reproducible.
+    takes the dictionary's first, ``"random"`` picks one, ``"context"`` reads the common heteronyms
+    by the words around them (:mod:`hifigan.text.heteronyms`: "the wind", "to wind") and keeps the
+    letters of the rest. ``seed`` makes ``0 < p_arpabet < 1`` reproducible.
     """
 
     def __init__(self, symbol_set: str = "english_basic", cleaners=("english_cleaners_v2",),
@@ -79,8 +104,13 @@ class TextProcessor:
                 out.append(lead + cleaned + trail if cleaned else (lead or trail))
         return "".join(out).strip()  # as NVIDIA's token join: no space at either end
 
-    def get_arpabet(self, word: str) -> str:
-        """``{PH ONES}`` for a word, or the word itself (NVIDIA's rules, suffix fallbacks included)."""
+    def get_arpabet(self, word: str, context: tuple[str, str, str] | None = None) -> str:
+        """``{PH ONES}`` for a word, or the word itself (NVIDIA's rules, suffix fallbacks included).
+        ``context`` = (word two before, word before, word after), lower case, for ``"context"``."""
+        if context is not None and self.handle_ambiguous == "context" and word.lower() in heteronyms.WORDS:
+            pron = heteronyms.choose(word.lower(), context[1], context[2], context[0])
+            if pron is not None:
+                return "{" + pron + "}"
         if len(word) > MAX_WORD or word.lower() in self.cmudict.heteronyms:
             return word
         cut = 2 if len(word) > 2 and word.endswith("'s") else 1 if len(word) > 1 and word.endswith("s") else 0
@@ -93,7 +123,7 @@ class TextProcessor:
         if prons is None:
             return word
         if len(prons) > 1:
-            if self.handle_ambiguous == "ignore":
+            if self.handle_ambiguous in ("ignore", "context"):
                 return word
             pron = prons[0] if self.handle_ambiguous == "first" else self._rng.choice(prons)
         else:
@@ -103,10 +133,12 @@ class TextProcessor:
     def _to_arpabet(self, text: str) -> str:
         if self.cmudict is None:
             return text
+        tokens = _WORDS.findall(text)
+        contexts = _contexts(tokens) if self.handle_ambiguous == "context" else [None] * len(tokens)
         out = []
-        for word, other in _WORDS.findall(text):
+        for (word, other), context in zip(tokens, contexts):
             if word and (self.p_arpabet >= 1.0 or self._rng.random() < self.p_arpabet):
-                out.append(self.get_arpabet(word))
+                out.append(self.get_arpabet(word, context))
             else:
                 out.append(word or other)
         return "".join(out)
