@@ -72,6 +72,8 @@ def main(argv=None) -> int:
                     help="one or more files, one sentence a line; several are scored as one pooled set")
     ap.add_argument("--teacher", type=Path, help="folder of the teacher's 0001.wav ... for the same sentences")
     ap.add_argument("--denoise", type=float, default=0.0)
+    ap.add_argument("--heteronyms", default="context", choices=["context", "letters"],
+                    help="as the CLI: read by context (default) or left as letters (NVIDIA's front-end)")
     ap.add_argument("--asr-python", default=str(HERE.parent.parent.parent / "asr-venv" / "bin" / "python"))
     ap.add_argument("-o", "--out", type=Path, default=Path("eval"))
     ap.add_argument("--rtf", action="store_true", help="also time one sentence and one paragraph")
@@ -93,11 +95,13 @@ def main(argv=None) -> int:
         print(f"teacher: {results['teacher']}", flush=True)
     for voc, precision in [(v, p) for v in args.vocoder for p in args.precision]:
         fp_precision, _, voc_precision = precision.partition("/")
-        tts = TextToSpeech.from_pretrained(args.fastpitch, voc, precision=fp_precision)
+        tts = TextToSpeech.from_pretrained(args.fastpitch, voc, precision=fp_precision,
+                                           handle_ambiguous="context" if args.heteronyms == "context" else "ignore")
         if voc_precision and voc_precision != fp_precision:
             tts.vocoder = load_vocoder(voc, precision=voc_precision).eval()
         name = (f"{Path(str(args.fastpitch)).stem}+{Path(voc).stem}"
-                + ("" if precision == "fp32" else f"+{precision.replace('/', '-')}"))
+                + ("" if precision == "fp32" else f"+{precision.replace('/', '-')}")
+                + ("" if args.heteronyms == "context" else "+letters"))
         if not args.rtf_only:
             folder = args.out / name
             folder.mkdir(parents=True, exist_ok=True)
