@@ -88,6 +88,9 @@ def main(argv=None) -> int:
     from hifigan import TextToSpeech, load_vocoder
 
     torch.manual_seed(0)
+    missing = [str(f) for f in args.sentences if not f.is_file()]
+    if missing:
+        raise SystemExit(f"--sentences: no such file {missing[0]}")
     lines = [t.strip() for f in args.sentences for t in f.read_text().splitlines() if t.strip()]
     results = {}
     if args.teacher and not args.rtf_only:
@@ -98,7 +101,7 @@ def main(argv=None) -> int:
         tts = TextToSpeech.from_pretrained(args.fastpitch, voc, precision=fp_precision,
                                            handle_ambiguous="context" if args.heteronyms == "context" else "ignore")
         if voc_precision and voc_precision != fp_precision:
-            tts.vocoder = load_vocoder(voc, precision=voc_precision).eval()
+            tts.vocoder = load_vocoder(voc, precision=voc_precision)  # already in eval mode
         name = (f"{Path(str(args.fastpitch)).stem}+{Path(voc).stem}"
                 + ("" if precision == "fp32" else f"+{precision.replace('/', '-')}")
                 + ("" if args.heteronyms == "context" else "+letters"))

@@ -10,7 +10,7 @@ through", "wound up"). When no cue decides and the word has no safe default, it 
 and the word stays as letters, as before.
 
 Only words whose readings differ in sound are here, and every pronunciation below is one of the
-CMU dictionary's own for that word (``tests/test_text.py`` checks it). Used by
+CMU dictionary's own for that word (``tests/test_heteronyms.py`` checks it). Used by
 :class:`~hifigan.text.processor.TextProcessor` with ``handle_ambiguous="context"``.
 """
 from __future__ import annotations
@@ -121,9 +121,7 @@ def choose(word: str, prev: str = "", next_: str = "", prev2: str = "") -> str |
             return "W AY1 N D Z"  # "the road winds through the hills"
         return "W IH1 N D Z"
     if word == "live":
-        if prev in DETERMINERS or next_ in _LIVE_NOUNS:
-            return "L AY1 V"
-        return "L IH1 V"
+        return "L AY1 V" if prev in DETERMINERS or next_ in _LIVE_NOUNS else "L IH1 V"
     if word == "lives":
         if prev in DETERMINERS or prev in PREPOSITIONS:
             return "L AY1 V Z"
@@ -155,9 +153,7 @@ def choose(word: str, prev: str = "", next_: str = "", prev2: str = "") -> str |
             return "W AW1 N D"  # "wound up", "he wound the clock"
         return "W UW1 N D"
     if word == "minute":
-        if prev in DEGREE or next_ in _MINUTE_ADJ_NEXT:
-            return "M AY0 N UW1 T"
-        return "M IH1 N AH0 T"
+        return "M AY0 N UW1 T" if prev in DEGREE or next_ in _MINUTE_ADJ_NEXT else "M IH1 N AH0 T"
     if word == "does":
         return "D AH1 Z"
     return None

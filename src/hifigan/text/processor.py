@@ -107,8 +107,8 @@ class TextProcessor:
     def get_arpabet(self, word: str, context: tuple[str, str, str] | None = None) -> str:
         """``{PH ONES}`` for a word, or the word itself (NVIDIA's rules, suffix fallbacks included).
         ``context`` = (word two before, word before, word after), lower case, for ``"context"``."""
-        if context is not None and self.handle_ambiguous == "context" and word.lower() in heteronyms.WORDS:
-            pron = heteronyms.choose(word.lower(), context[1], context[2], context[0])
+        if context is not None and self.handle_ambiguous == "context" and (low := word.lower()) in heteronyms.WORDS:
+            pron = heteronyms.choose(low, context[1], context[2], context[0])
             if pron is not None:
                 return "{" + pron + "}"
         if len(word) > MAX_WORD or word.lower() in self.cmudict.heteronyms:
