@@ -8,6 +8,7 @@ import torch
 from hifigan.bench import Result, bench, percentile
 from hifigan.cli import main
 from hifigan.errors import HifiganError
+from hifigan.models.int8 import int8_supported
 
 from test_precision import tiny_files  # noqa: F401  (the tiny FastPitch + generator checkpoint files)
 
@@ -43,6 +44,18 @@ def test_random_weights_of_a_named_size_take_the_default_voices_durations():
     (r,) = bench("random:tiny", stages=["fastpitch"], texts=["sentence"], runs=1, warmup=0)
     (ref,) = bench("default", stages=["fastpitch"], texts=["sentence"], runs=1, warmup=0)
     assert r.audio_s == pytest.approx(ref.audio_s) and r.audio_s > 1.0
+
+
+@pytest.mark.skipif(not int8_supported(), reason="no native int8 here")
+def test_random_weights_run_in_int8_when_asked(monkeypatch):
+    import hifigan.models.fastpitch as fpm
+
+    calls = []
+    real = fpm.FastPitch.quantize_int8
+    monkeypatch.setattr(fpm.FastPitch, "quantize_int8", lambda self: calls.append(self) or real(self))
+    (r,) = bench("random:tiny", stages=["fastpitch"], texts=["sentence"], precisions=["int8/fp32"], runs=1, warmup=0)
+    assert r.precision == "int8/fp32" and r.audio_s > 1.0
+    assert len(calls) == 2 and all(m.is_int8 for m in calls)  # the random model and the pipeline's voice
 
 
 @pytest.mark.parametrize("kw, pattern", [

@@ -32,8 +32,8 @@ def test_explicit_modes_and_bad_ones(monkeypatch):
     assert P.dtype_of("bf16", "cpu") is torch.bfloat16
     with pytest.raises(HifiganError, match="fp16 needs a CUDA device"):
         P.resolve_precision("fp16", "cpu")
-    with pytest.raises(HifiganError, match="unknown precision 'int8'"):
-        P.resolve_precision("int8", "cpu")
+    with pytest.raises(HifiganError, match="unknown precision 'int4'"):
+        P.resolve_precision("int4", "cpu")
 
 
 @pytest.fixture
@@ -72,6 +72,7 @@ def test_bf16_models_load_in_bf16_and_stay_close_to_fp32(tiny_files, monkeypatch
 
 def test_from_pretrained_and_cli_take_a_precision(tiny_files, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(P, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.setattr(P, "cpu_has_native_int8", lambda: False)  # else 'auto' takes int8 for FastPitch
     fp_path, voc_path = tiny_files
     tts = TextToSpeech.from_pretrained(fp_path, voc_path, precision="auto")
     assert next(tts.fastpitch.parameters()).dtype is torch.bfloat16

@@ -80,12 +80,12 @@ def main(argv=None) -> int:
     ap.add_argument("--rtf-only", action="store_true")
     ap.add_argument("--precision", nargs="+", default=["fp32"],
                     help="fp32 (exact, the Python API's default) and/or auto (the CLI's: bf16 on AVX512-BF16/AMX); "
-                         "FP/VOC gives the two models different precisions, e.g. fp32/bf16")
+                         "FP/VOC gives the two models different precisions, e.g. fp32/bf16 or int8/fp32")
     args = ap.parse_args(argv)
 
     import torch
 
-    from hifigan import TextToSpeech, load_vocoder
+    from hifigan import TextToSpeech
 
     torch.manual_seed(0)
     missing = [str(f) for f in args.sentences if not f.is_file()]
@@ -97,11 +97,8 @@ def main(argv=None) -> int:
         results["teacher"] = score(args.asr_python, args.teacher, lines)
         print(f"teacher: {results['teacher']}", flush=True)
     for voc, precision in [(v, p) for v in args.vocoder for p in args.precision]:
-        fp_precision, _, voc_precision = precision.partition("/")
-        tts = TextToSpeech.from_pretrained(args.fastpitch, voc, precision=fp_precision,
+        tts = TextToSpeech.from_pretrained(args.fastpitch, voc, precision=precision,
                                            handle_ambiguous="context" if args.heteronyms == "context" else "ignore")
-        if voc_precision and voc_precision != fp_precision:
-            tts.vocoder = load_vocoder(voc, precision=voc_precision)  # already in eval mode
         name = (f"{Path(str(args.fastpitch)).stem}+{Path(voc).stem}"
                 + ("" if precision == "fp32" else f"+{precision.replace('/', '-')}")
                 + ("" if args.heteronyms == "context" else "+letters"))

@@ -1,6 +1,8 @@
 """The acoustic model (text symbols -> mel) as users load it."""
 from __future__ import annotations
 
+import torch
+
 from hifigan.models.fastpitch import FastPitch
 
 
@@ -13,14 +15,16 @@ def load_fastpitch(name_or_path="default", device="cpu", precision="fp32") -> Fa
     :class:`~hifigan.errors.CheckpointError` that says what to pass instead.
     Returns the model in eval mode on ``device``; ``model.train_setup`` is the checkpoint's
     ``train_setup`` dict (NVIDIA's: ``symbol_set``, ``text_cleaners``, ...), or {}. ``precision``:
-    ``fp32`` (default), ``bf16``, ``fp16`` or ``auto`` (:mod:`hifigan.precision`); the weights are
-    cast to it, durations are still rounded from float32.
+    ``fp32`` (default), ``bf16``, ``fp16``, ``int8`` (a CPU with AMX or AVX512-VNNI:
+    :meth:`FastPitch.quantize_int8`) or ``auto`` (:mod:`hifigan.precision`); the weights are cast
+    to it, durations are still rounded from float32.
     """
     from hifigan.checkpoints import load_fastpitch_checkpoint
-    from hifigan.precision import dtype_of
+    from hifigan.precision import DTYPES, resolve_precision
     from hifigan.pretrained import resolve_fastpitch
 
-    dtype = dtype_of(precision, device)
+    precision = resolve_precision(precision, device, "fastpitch")
     model, _, train_setup = load_fastpitch_checkpoint(resolve_fastpitch(name_or_path))
     model.train_setup = train_setup
-    return model.to(device, dtype).eval()
+    model = model.to(device, DTYPES.get(precision, torch.float32)).eval()
+    return model.quantize_int8() if precision == "int8" else model

@@ -79,7 +79,7 @@ def _timed(fn: Callable[[], object], runs: int, warmup: int, sync: Callable[[], 
 
 
 def machine_info(device="cpu") -> dict:
-    from hifigan.precision import cpu_has_native_bf16
+    from hifigan.precision import cpu_has_native_bf16, cpu_has_native_int8
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -88,6 +88,7 @@ def machine_info(device="cpu") -> dict:
     except OSError:
         pass
     info = {"cpu": cpu, "cpu_count": os.cpu_count(), "native_bf16": cpu_has_native_bf16(),
+            "native_int8": cpu_has_native_int8(),
             "torch": torch.__version__, "python": platform.python_version(), "device": str(device)}
     if str(device).startswith("cuda") and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(torch.device(device))
@@ -99,7 +100,7 @@ def _load(fastpitch, vocoder, device, precision, backend):
     random weights of that size (the pipeline then holds the default voice, for durations)."""
     from hifigan.models.fastpitch import FASTPITCH_PRESETS, FastPitch, FastPitchConfig
     from hifigan.pipeline import TextToSpeech
-    from hifigan.precision import dtype_of
+    from hifigan.precision import DTYPES, resolve_precision, split_precision
 
     random_model = None
     if str(fastpitch).startswith(RANDOM_PREFIX):
@@ -110,7 +111,10 @@ def _load(fastpitch, vocoder, device, precision, backend):
             raise HifiganError(f"{fastpitch}: random weights run on the torch backend only")
         torch.manual_seed(0)
         random_model = FastPitch(FastPitchConfig(**FASTPITCH_PRESETS[size]))
-        random_model = random_model.to(device, dtype_of(precision, device)).eval()
+        fp_precision = resolve_precision(split_precision(precision)[0], device, "fastpitch")
+        random_model = random_model.to(device, DTYPES.get(fp_precision, torch.float32)).eval()
+        if fp_precision == "int8":
+            random_model.quantize_int8()
         fastpitch = "default"
     kw = {} if backend == "torch" else {"backend": backend}
     tts = TextToSpeech.from_pretrained(fastpitch, vocoder, device=device, precision=precision, **kw)
@@ -174,13 +178,13 @@ def bench(fastpitch="default", vocoder=None, texts=("sentence", "paragraph"), st
 
 
 def table(results: list[Result]) -> str:
-    head = (f"{'stage':11s} {'text':9s} {'backend':7s} {'prec':4s} {'thr':>3s} {'batch':>5s} {'audio s':>8s} "
+    head = (f"{'stage':11s} {'text':9s} {'backend':7s} {'prec':9s} {'thr':>3s} {'batch':>5s} {'audio s':>8s} "
             f"{'p50 s':>8s} {'p90 s':>8s} {'p99 s':>8s} {'RTF':>7s} {'x RT':>7s}")
     lines = [head, "-" * len(head)]
     for r in results:
         s = r.summary()
         rtf = f"{s['rtf']:7.3f} {s['x_realtime']:7.1f}" if "rtf" in s else f"{'':7s} {'':7s}"
-        lines.append(f"{r.stage:11s} {r.text[:9]:9s} {r.backend:7s} {r.precision:4s} {r.threads:3d} {r.batch_size:5d} "
+        lines.append(f"{r.stage:11s} {r.text[:9]:9s} {r.backend:7s} {r.precision:9s} {r.threads:3d} {r.batch_size:5d} "
                      f"{r.audio_s:8.2f} {s['p50_s']:8.4f} {s['p90_s']:8.4f} {s['p99_s']:8.4f} {rtf}")
     return "\n".join(lines)
 

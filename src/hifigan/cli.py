@@ -10,6 +10,22 @@ AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".mp3"}
 SILENCE_PEAK = 1e-4  # -80 dBFS
 PRECISION_HELP = ("auto (default): the fastest this device runs natively within the quality gate (bf16 on CPUs "
                   "with AVX512-BF16 or AMX, fp16 on GPUs, else fp32); or fp32 (exact), bf16, fp16 (GPU only)")
+TTS_PRECISION_HELP = (PRECISION_HELP + "; or a pair FASTPITCH/VOCODER, e.g. int8/bf16 (int8: FastPitch only, CPUs "
+                      "with AMX or AVX512-VNNI; auto picks it there)")
+
+
+def _tts_precision(value: str) -> str:
+    """argparse type for a pipeline's precision: one name or FASTPITCH/VOCODER."""
+    import argparse
+
+    from hifigan.errors import HifiganError
+    from hifigan.precision import split_precision
+
+    try:
+        split_precision(value)
+    except HifiganError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return value
 
 
 class CliError(Exception):
@@ -69,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="words like 'wind', 'read', 'lives': read by the words around them (default), or left as "
                         "letters for the model to guess, as NVIDIA's front-end does")
     s.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
-    s.add_argument("--precision", default="auto", choices=["fp32", "bf16", "fp16", "auto"], help=PRECISION_HELP)
+    s.add_argument("--precision", default="auto", type=_tts_precision, metavar="PREC", help=TTS_PRECISION_HELP)
     s.add_argument("--backend", default="torch", choices=["torch", "onnx"],
                    help="torch (default) or onnx: onnxruntime, the models exported once into ~/.cache/hifigan/onnx "
                         "(--fastpitch may then also be a folder from 'hifigan export onnx'; needs pip install 'hifigan[onnx]')")
@@ -113,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="allow browser pages from ORIGIN to call the API (repeatable; default: no CORS)")
     sv.add_argument("--denoise", type=float, default=0.0, metavar="S", help="denoiser strength, e.g. 0.005")
     sv.add_argument("--device", default="cpu", help="cpu, cuda, ... (default cpu)")
-    sv.add_argument("--precision", default="auto", choices=["fp32", "bf16", "fp16", "auto"], help=PRECISION_HELP)
+    sv.add_argument("--precision", default="auto", type=_tts_precision, metavar="PREC", help=TTS_PRECISION_HELP)
 
     pr = sub.add_parser("prepare", help="dataset -> training features (mel, symbols, pitch, energy, prior)",
                         description="Compute FastPitch training features for an LJ Speech folder (metadata.csv, "
@@ -204,7 +220,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--texts", nargs="+", default=["sentence", "paragraph"], metavar="TEXT",
                    help="'sentence' (the seed's: 'Say this smoothly, to prove you are not a robot.'), "
                         "'paragraph' (three sentences, ~11 s) or any literal text")
-    b.add_argument("--precision", nargs="+", default=["fp32"], choices=["fp32", "bf16", "fp16", "auto"])
+    b.add_argument("--precision", nargs="+", default=["fp32"], type=_tts_precision, metavar="PREC",
+                   help="fp32 (default), bf16, fp16, auto, or FASTPITCH/VOCODER pairs such as int8/bf16")
     b.add_argument("--backend", nargs="+", default=["torch"], choices=["torch", "onnx"])
     b.add_argument("--threads", nargs="+", type=int, default=None, metavar="N",
                    help="intra-op thread counts (default: torch's current)")

@@ -44,8 +44,9 @@ def check_device(device) -> None:
 
 
 def check_precision(precision) -> None:
-    """The exported graphs are float32: ``fp32`` and ``auto`` run them, other precisions are an error."""
-    if precision not in ("fp32", "auto"):
+    """The exported graphs are float32: ``fp32`` and ``auto`` (or a pair of them) run them, other
+    precisions are an error."""
+    if any(p not in ("fp32", "auto") for p in str(precision).split("/")):
         raise OnnxError(f"the ONNX backend runs float32 graphs: precision {precision!r} needs backend='torch'")
 
 

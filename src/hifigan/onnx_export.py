@@ -74,10 +74,10 @@ def _fft(fft: FFTransformer, x: torch.Tensor, mask: torch.Tensor, conditioning=0
 
 def _predict(predictor: TemporalPredictor, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``predictor(x, mask)`` with the padding zeroed before every convolution, not only the first."""
-    h, keep = x.transpose(1, 2), mask.transpose(1, 2).to(x.dtype)  # [B, C, N], [B, 1, N]
+    h, keep = x, mask.to(x.dtype)  # [B, N, C], [B, N, 1]
     for layer in predictor.layers:
-        h = layer(h * keep)
-    return predictor.fc((h * keep).transpose(1, 2)) * mask
+        h = layer.dropout(layer.norm(torch.relu(_conv(h * keep, layer.conv))))
+    return predictor.fc(h * keep) * mask
 
 
 class FastPitchGraph(nn.Module):

@@ -90,7 +90,8 @@ class TextToSpeech:
                         threads=None, **kwargs) -> "TextToSpeech":
         """A shipped voice by name (``"default"``), ``"nvidia"`` or a FastPitch checkpoint path; ``vocoder=None``
         takes the voice's own vocoder (``lj_v1`` for a checkpoint path). ``precision``: ``fp32``
-        (exact, the default), ``bf16``, ``fp16`` or ``auto`` (:mod:`hifigan.precision`), for both models.
+        (exact, the default), ``bf16``, ``fp16`` or ``auto`` (:mod:`hifigan.precision`) for both
+        models, or a pair ``FASTPITCH/VOCODER`` such as ``int8/bf16`` (``int8`` is FastPitch's only).
         Text keywords go to :class:`~hifigan.text.TextProcessor`; heteronyms are read by context
         (``handle_ambiguous="context"``) unless ``handle_ambiguous="ignore"`` asks for NVIDIA's letters.
 
@@ -114,20 +115,23 @@ class TextToSpeech:
         if threads is not None:
             raise HifiganError("threads is onnxruntime's setting (backend='onnx'); for torch use torch.set_num_threads")
         from hifigan.acoustic import load_fastpitch
+        from hifigan.precision import split_precision
         from hifigan.pretrained import voice_vocoder
         from hifigan.vocoder import load_vocoder
 
         if vocoder is None:
             vocoder = voice_vocoder(fastpitch)
 
+        fp_precision, voc_precision = split_precision(precision)
         text_kw = _text_kwargs(kwargs)
         text_kw.setdefault("handle_ambiguous", "context")  # heteronyms by their neighbours; "ignore": NVIDIA's letters
-        model = load_fastpitch(fastpitch, device=device, precision=precision)
+        model = load_fastpitch(fastpitch, device=device, precision=fp_precision)
         setup = getattr(model, "train_setup", {})  # a checkpoint may say how its text was encoded
         for ours, theirs in (("symbol_set", "symbol_set"), ("cleaners", "text_cleaners"), ("p_arpabet", "p_arpabet")):
             if theirs in setup and ours not in text_kw:
                 text_kw[ours] = setup[theirs]
-        return cls(model, load_vocoder(vocoder, device=device, precision=precision), TextProcessor(**text_kw), **kwargs)
+        return cls(model, load_vocoder(vocoder, device=device, precision=voc_precision), TextProcessor(**text_kw),
+                   **kwargs)
 
     @classmethod
     def from_onnx(cls, folder, threads: int | None = None, **kwargs) -> "TextToSpeech":

@@ -19,6 +19,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from hifigan.models.dropout import Dropout
+from hifigan.models.int8 import Int8TimeMajorConv
 
 # NVIDIA's fallback for a model whose pitch_mean/pitch_std buffers were never filled (LJSpeech-1.1).
 LJSPEECH_PITCH_MEAN, LJSPEECH_PITCH_STD = 218.14, 67.24
@@ -275,7 +276,10 @@ class PositionwiseConvFF(nn.Module):
             y = drop(time_major_conv1d(h, conv2))[0].index_select(0, inside)
             out = self.layer_norm(flat.index_select(0, dest) + y)
             return flat.new_zeros(b * t, out.shape[1], dtype=out.dtype).index_copy(0, dest, out).view(b, t, -1)
-        h = torch.relu(time_major_conv1d(x, conv1))
+        if isinstance(conv1, Int8TimeMajorConv):
+            h = conv1.time_major(x, relu=True)  # the ReLU fused into oneDNN's product
+        else:
+            h = torch.relu(time_major_conv1d(x, conv1))
         if mask is not None:
             h = h * mask
         return self.layer_norm(x + drop(time_major_conv1d(h, conv2)))
@@ -309,6 +313,8 @@ def time_major_conv1d(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
     the unfolded windows ``[B, T, C*k]``: the same sums as ``conv(x.transpose(1, 2))``, with no
     transposes; on a 2-core AVX2 CPU 1.4x the speed of oneDNN's convolution, forward and backward.
     With gradients it runs as :class:`_TimeMajorConv` (same forward, a cheaper backward)."""
+    if isinstance(conv, Int8TimeMajorConv):  # FastPitch.quantize_int8
+        return conv.time_major(x)
     k = conv.kernel_size[0]
     if x.shape[1] == 0:  # nothing to convolve (e.g. every duration rounded to 0)
         return x.new_zeros(x.shape[0], 0, conv.out_channels)
@@ -388,6 +394,13 @@ class MultiHeadAttn(nn.Module):
         b, n = x.shape[:2]
         q, k, v = (t.view(b, n, self.n_head, self.d_head).transpose(1, 2)
                    for t in self.qkv_net(x).chunk(3, dim=-1))          # [B, H, L, d_head]
+        if not self.training:  # one fused kernel; the same sums up to float rounding
+            bias = None if pad_mask is None else \
+                torch.zeros(pad_mask.shape, dtype=q.dtype, device=q.device).masked_fill_(
+                    pad_mask, torch.finfo(q.dtype).min)[:, None, None, :]
+            vec = F.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=self.scale)
+            vec = vec.transpose(1, 2).reshape(b, n, self.n_head * self.d_head)
+            return self.layer_norm(x + self.o_net(vec))
         score = torch.matmul(q, k.transpose(-1, -2)) * self.scale
         if pad_mask is not None:  # a large finite value: an all-padding row gives no NaN
             score = score.masked_fill(pad_mask[:, None, None, :], torch.finfo(score.dtype).min)
@@ -403,7 +416,10 @@ class TransformerLayer(nn.Module):
         self.pos_ff = PositionwiseConvFF(d_model, d_inner, kernel_size, dropout)
 
     def forward(self, x, mask):
-        """``mask [B, L, 1]`` True inside the sequence; padded positions come out zero."""
+        """``mask [B, L, 1]`` True inside the sequence; padded positions come out zero. ``None``:
+        no padding (the same result without the masking work)."""
+        if mask is None:
+            return self.pos_ff(self.dec_attn(x))
         x = self.dec_attn(x, pad_mask=~mask.squeeze(2)) * mask
         return self.pos_ff(x, mask) * mask
 
@@ -431,8 +447,9 @@ class FFTransformer(nn.Module):
             inp, mask = self.word_emb(x), (x != self.padding_idx).unsqueeze(2)
         pos = self.pos_emb(torch.arange(inp.size(1), device=inp.device).to(inp.dtype)) * mask
         out = self.drop(inp + pos + conditioning)
+        layer_mask = None if not self.training and bool(mask.all()) else mask  # inference without padding
         for layer in self.layers:
-            out = layer(out, mask)
+            out = layer(out, layer_mask)
         return out, mask
 
 
@@ -446,8 +463,12 @@ class ConvReLUNorm(nn.Module):
         self.dropout = Dropout(dropout)
 
     def forward(self, x):  # [B, C, T]
-        out = F.relu(self.conv(x))
-        return self.dropout(self.norm(out.transpose(1, 2)).transpose(1, 2))
+        return self.time_major(x.transpose(1, 2)).transpose(1, 2)
+
+    def time_major(self, x):  # [B, T, C]: the convolution as time_major_conv1d, no transposes
+        if isinstance(self.conv, Int8TimeMajorConv):  # FastPitch.quantize_int8(predictors=True)
+            return self.dropout(self.norm(self.conv.time_major(x, relu=True)))
+        return self.dropout(self.norm(torch.relu(time_major_conv1d(x, self.conv))))
 
 
 class TemporalPredictor(nn.Module):
@@ -462,11 +483,10 @@ class TemporalPredictor(nn.Module):
 
     def forward(self, enc_out, enc_mask):
         """Padding is zeroed before every convolution (batch-invariant; NVIDIA's only before the first)."""
-        mask = enc_mask.transpose(1, 2)  # [B, 1, T]
-        out = enc_out.transpose(1, 2)
+        out = enc_out
         for layer in self.layers:
-            out = layer(out * mask)
-        return self.fc(out.transpose(1, 2)) * enc_mask
+            out = layer.time_major(out * enc_mask)
+        return self.fc(out) * enc_mask
 
 
 class ConvNorm(nn.Module):
@@ -612,6 +632,36 @@ class FastPitch(nn.Module):
     def n_speakers(self) -> int:
         return self.config.n_speakers
 
+    @property
+    def is_int8(self) -> bool:
+        return isinstance(self.encoder.layers[0].pos_ff.CoreNet[0], Int8TimeMajorConv)
+
+    def quantize_int8(self, predictors: bool = True) -> "FastPitch":
+        """In place, for CPU inference: the convolutions of the encoder's and decoder's feed-forward
+        blocks and (``predictors``) of the duration, pitch and energy predictors become int8
+        (:mod:`hifigan.models.int8`), the rest stays float32 (the attention projections too: in
+        int8 their quantisation cost more than it saved). Returns ``self``, in eval mode; it can no
+        longer train or be saved as a checkpoint."""
+        if self.proj.weight.device.type != "cpu":
+            raise RuntimeError("int8 FastPitch runs on a CPU (oneDNN): quantise a model on the CPU")
+        self.float().eval()
+        if self.is_int8:
+            return self
+        for fft in (self.encoder, self.decoder):
+            for layer in fft.layers:
+                ff = layer.pos_ff.CoreNet
+                ff[0], ff[2] = Int8TimeMajorConv(ff[0]), Int8TimeMajorConv(ff[2])
+        if predictors:
+            for p in (self.duration_predictor, self.pitch_predictor, getattr(self, "energy_predictor", None)):
+                for layer in p.layers if p is not None else ():
+                    layer.conv = Int8TimeMajorConv(layer.conv)
+        return self
+
+    def train(self, mode: bool = True):
+        if mode and self.is_int8:
+            raise RuntimeError("an int8 FastPitch is for inference only: train a float model")
+        return super().train(mode)
+
     def binarize_attention(self, attn, in_lens, out_lens):
         return binarize_attention(attn, in_lens, out_lens)
 
@@ -664,14 +714,14 @@ class FastPitch(nn.Module):
             pitch_pred = pitch_transform(pitch_pred, enc_mask.sum(dim=(1, 2)), mean, std)
         pitch = pitch_pred if pitch_tgt is None else \
             _as_channels(pitch_tgt, self.config.pitch_conditioning_formants, inputs.size(1), "pitch_tgt")
-        enc_out = enc_out + self.pitch_emb(pitch.to(enc_out)).transpose(1, 2)
+        enc_out = enc_out + time_major_conv1d(pitch.to(enc_out).transpose(1, 2), self.pitch_emb)
 
         energy_pred = None
         if self.energy_conditioning:
             energy_pred = self.energy_predictor(enc_out, enc_mask).squeeze(-1)
             energy = energy_pred.unsqueeze(1) if energy_tgt is None else \
                 _as_channels(energy_tgt, 1, inputs.size(1), "energy_tgt")
-            enc_out = enc_out + self.energy_emb(energy.to(enc_out)).transpose(1, 2)
+            enc_out = enc_out + time_major_conv1d(energy.to(enc_out).transpose(1, 2), self.energy_emb)
 
         if dur_tgt is not None:
             dur_tgt = torch.as_tensor(dur_tgt, device=inputs.device)
@@ -716,13 +766,13 @@ class FastPitch(nn.Module):
                              "<= the mel length and each text must be non-empty")
 
         pitch_tgt = average_pitch(pitch_dense, dur_tgt)
-        enc_out = enc_out + self.pitch_emb(pitch_tgt if use_gt_pitch else pitch_pred).transpose(1, 2)
+        enc_out = enc_out + time_major_conv1d((pitch_tgt if use_gt_pitch else pitch_pred).transpose(1, 2), self.pitch_emb)
 
         energy_pred = energy_tgt = None
         if self.energy_conditioning:
             energy_pred = self.energy_predictor(enc_out, enc_mask).squeeze(-1)
             energy_tgt = torch.log(1.0 + average_pitch(energy_dense.unsqueeze(1), dur_tgt))
-            enc_out = enc_out + self.energy_emb(energy_tgt).transpose(1, 2)
+            enc_out = enc_out + time_major_conv1d(energy_tgt.transpose(1, 2), self.energy_emb)
             energy_tgt = energy_tgt.squeeze(1)
 
         len_regulated, dec_lens = regulate_len(dur_tgt, enc_out, pace, mel_max_len)
