@@ -12,12 +12,13 @@ durations the precision itself would change. Speed is
 from __future__ import annotations
 
 import argparse
+import copy
 from pathlib import Path
 
 import torch
 
 from hifigan import TextToSpeech
-from hifigan.acoustic import load_fastpitch
+from hifigan.acoustic import to_precision
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = [ROOT / "recipes" / "default_voice" / "test_sentences.txt", ROOT / "recipes" / "default_voice" / "test_sentences_b.txt"]
@@ -31,7 +32,7 @@ def main() -> None:
     args = ap.parse_args()
     tts = TextToSpeech.from_pretrained(args.fastpitch, precision="fp32")
     ref = tts.fastpitch
-    models = {p: load_fastpitch(args.fastpitch, precision=p) for p in args.precisions}
+    models = {p: to_precision(copy.deepcopy(ref), precision=p) for p in args.precisions}
     lines = [t.strip() for f in args.sentences for t in f.read_text().splitlines() if t.strip()]
     diffs = {p: [] for p in models}
     changed = {p: 0 for p in models}

@@ -7,15 +7,12 @@ import torch.nn.functional as F
 import hifigan.precision as P
 from hifigan import TextToSpeech
 from hifigan.acoustic import load_fastpitch
-from hifigan.audio import MelConfig
-from hifigan.checkpoints import save_fastpitch, save_generator
 from hifigan.cli import main
 from hifigan.errors import HifiganError
-from hifigan.models import Generator
 from hifigan.models.int8 import Int8Linear, Int8TimeMajorConv, int8_supported, quantize_input, quantize_weight
 
-from conftest import TINY
 from test_pipeline import TINY_FP, make_fastpitch
+from test_precision import tiny_files  # noqa: F401  (the tiny FastPitch + generator checkpoint files)
 
 needs_int8 = pytest.mark.skipif(not int8_supported(), reason="no native int8 (AMX/AVX512-VNNI) or no oneDNN int8 ops")
 
@@ -109,14 +106,6 @@ def test_quantized_fastpitch_stays_close_and_is_inference_only():
     assert (mel8[1:, :, :n] - alone).abs().mean() < 0.05 * alone.abs().mean()
     with pytest.raises(RuntimeError, match="inference only"):
         q.train()
-
-
-@pytest.fixture
-def tiny_files(tmp_path):
-    torch.manual_seed(0)
-    fp = save_fastpitch(tmp_path / "fp.safetensors", make_fastpitch(**TINY_FP))
-    voc = save_generator(tmp_path / "voc.safetensors", Generator(TINY), MelConfig(hop_length=16))
-    return fp, voc
 
 
 def test_precision_names_and_pairs(monkeypatch):

@@ -20,11 +20,20 @@ def load_fastpitch(name_or_path="default", device="cpu", precision="fp32") -> Fa
     to it, durations are still rounded from float32.
     """
     from hifigan.checkpoints import load_fastpitch_checkpoint
-    from hifigan.precision import DTYPES, resolve_precision
+    from hifigan.precision import resolve_precision
     from hifigan.pretrained import resolve_fastpitch
 
-    precision = resolve_precision(precision, device, "fastpitch")
+    resolve_precision(precision, device, "fastpitch")  # a bad precision fails before the file is read
     model, _, train_setup = load_fastpitch_checkpoint(resolve_fastpitch(name_or_path))
     model.train_setup = train_setup
+    return to_precision(model, device, precision)
+
+
+def to_precision(model: FastPitch, device="cpu", precision="fp32") -> FastPitch:
+    """``model`` on ``device`` in ``precision`` (as :func:`load_fastpitch`), in eval mode: its
+    weights cast, or for ``int8`` quantised (:meth:`FastPitch.quantize_int8`)."""
+    from hifigan.precision import DTYPES, resolve_precision
+
+    precision = resolve_precision(precision, device, "fastpitch")
     model = model.to(device, DTYPES.get(precision, torch.float32)).eval()
     return model.quantize_int8() if precision == "int8" else model

@@ -100,7 +100,8 @@ def _load(fastpitch, vocoder, device, precision, backend):
     random weights of that size (the pipeline then holds the default voice, for durations)."""
     from hifigan.models.fastpitch import FASTPITCH_PRESETS, FastPitch, FastPitchConfig
     from hifigan.pipeline import TextToSpeech
-    from hifigan.precision import DTYPES, resolve_precision, split_precision
+    from hifigan.acoustic import to_precision
+    from hifigan.precision import split_precision
 
     random_model = None
     if str(fastpitch).startswith(RANDOM_PREFIX):
@@ -110,11 +111,8 @@ def _load(fastpitch, vocoder, device, precision, backend):
         if backend != "torch":
             raise HifiganError(f"{fastpitch}: random weights run on the torch backend only")
         torch.manual_seed(0)
-        random_model = FastPitch(FastPitchConfig(**FASTPITCH_PRESETS[size]))
-        fp_precision = resolve_precision(split_precision(precision)[0], device, "fastpitch")
-        random_model = random_model.to(device, DTYPES.get(fp_precision, torch.float32)).eval()
-        if fp_precision == "int8":
-            random_model.quantize_int8()
+        random_model = to_precision(FastPitch(FastPitchConfig(**FASTPITCH_PRESETS[size])), device,
+                                    split_precision(precision)[0])
         fastpitch = "default"
     kw = {} if backend == "torch" else {"backend": backend}
     tts = TextToSpeech.from_pretrained(fastpitch, vocoder, device=device, precision=precision, **kw)

@@ -83,10 +83,9 @@ def cpu_has_native_int8() -> bool:
     return int8_supported()
 
 
-def dtype_of(precision: str, device="cpu", model: str = "vocoder") -> torch.dtype:
-    """The parameter dtype for ``precision`` (after :func:`resolve_precision`); float32 for
-    ``int8``, whose model is quantised from float32 weights."""
-    return DTYPES.get(resolve_precision(precision, device, model), torch.float32)
+def dtype_of(precision: str, device="cpu") -> torch.dtype:
+    """The vocoder's parameter dtype for ``precision`` (after :func:`resolve_precision`)."""
+    return DTYPES[resolve_precision(precision, device)]
 
 
 def split_precision(precision: str) -> tuple[str, str]:

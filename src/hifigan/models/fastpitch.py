@@ -271,15 +271,12 @@ class PositionwiseConvFF(nn.Module):
             flat = x.reshape(b * t, c)
             # index_select: its backward is index_add_, cheaper than indexing's index_put_
             xp = torch.cat([flat, flat.new_zeros(1, c)]).index_select(0, gather)[None]  # [1, N, C]
-            h = torch.relu(time_major_conv1d(xp, conv1))
+            h = time_major_conv1d(xp, conv1, relu=True)
             h = h * (gather < b * t)[None, :, None]  # the gaps stay zero
             y = drop(time_major_conv1d(h, conv2))[0].index_select(0, inside)
             out = self.layer_norm(flat.index_select(0, dest) + y)
             return flat.new_zeros(b * t, out.shape[1], dtype=out.dtype).index_copy(0, dest, out).view(b, t, -1)
-        if isinstance(conv1, Int8TimeMajorConv):
-            h = conv1.time_major(x, relu=True)  # the ReLU fused into oneDNN's product
-        else:
-            h = torch.relu(time_major_conv1d(x, conv1))
+        h = time_major_conv1d(x, conv1, relu=True)
         if mask is not None:
             h = h * mask
         return self.layer_norm(x + drop(time_major_conv1d(h, conv2)))
@@ -308,22 +305,23 @@ def _packed_rows(mask: torch.Tensor, k: int):
     return gather, inside, rows[seq]
 
 
-def time_major_conv1d(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
+def time_major_conv1d(x: torch.Tensor, conv: nn.Conv1d, relu: bool = False) -> torch.Tensor:
     """``conv`` ("same" padding, stride 1) on time-major ``x [B, T, C]`` as one matrix product over
     the unfolded windows ``[B, T, C*k]``: the same sums as ``conv(x.transpose(1, 2))``, with no
     transposes; on a 2-core AVX2 CPU 1.4x the speed of oneDNN's convolution, forward and backward.
-    With gradients it runs as :class:`_TimeMajorConv` (same forward, a cheaper backward)."""
-    if isinstance(conv, Int8TimeMajorConv):  # FastPitch.quantize_int8
-        return conv.time_major(x)
+    With gradients it runs as :class:`_TimeMajorConv` (same forward, a cheaper backward). ``relu``:
+    followed by a ReLU (fused into the product for an int8 ``conv``, see ``FastPitch.quantize_int8``)."""
+    if isinstance(conv, Int8TimeMajorConv):
+        return conv.time_major(x, relu)
     k = conv.kernel_size[0]
-    if x.shape[1] == 0:  # nothing to convolve (e.g. every duration rounded to 0)
-        return x.new_zeros(x.shape[0], 0, conv.out_channels)
     w = conv.weight.reshape(conv.out_channels, -1)  # [O, C*k], channel-major like the windows below
-    if k > 1 and torch.is_grad_enabled() and (x.requires_grad or w.requires_grad):
-        return _TimeMajorConv.apply(x, w, conv.bias, k)
-    if k > 1:
-        x = _windows(x, k)
-    return F.linear(x, w, conv.bias)
+    if x.shape[1] == 0:  # nothing to convolve (e.g. every duration rounded to 0)
+        out = x.new_zeros(x.shape[0], 0, conv.out_channels)
+    elif k > 1 and torch.is_grad_enabled() and (x.requires_grad or w.requires_grad):
+        out = _TimeMajorConv.apply(x, w, conv.bias, k)
+    else:
+        out = F.linear(_windows(x, k) if k > 1 else x, w, conv.bias)
+    return torch.relu(out) if relu else out
 
 
 def _windows(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -466,9 +464,7 @@ class ConvReLUNorm(nn.Module):
         return self.time_major(x.transpose(1, 2)).transpose(1, 2)
 
     def time_major(self, x):  # [B, T, C]: the convolution as time_major_conv1d, no transposes
-        if isinstance(self.conv, Int8TimeMajorConv):  # FastPitch.quantize_int8(predictors=True)
-            return self.dropout(self.norm(self.conv.time_major(x, relu=True)))
-        return self.dropout(self.norm(torch.relu(time_major_conv1d(x, self.conv))))
+        return self.dropout(self.norm(time_major_conv1d(x, self.conv, relu=True)))
 
 
 class TemporalPredictor(nn.Module):

@@ -104,12 +104,10 @@ class Int8TimeMajorConv(nn.Module):
         if t == 0:
             return x.new_zeros(b, 0, self.out_channels, dtype=torch.float32)
         scale, zero = input_range(x)
-        if k == 1:
-            return self.linear.matmul(quantize_into(torch.empty(x.shape, dtype=torch.uint8), x, scale, zero),
-                                      scale, zero, relu)
-        padded = torch.full((b, t + k - 1, c), zero, dtype=torch.uint8)  # the edges hold 0.0
+        padded = torch.empty((b, t + k - 1, c), dtype=torch.uint8)
+        padded[:, :k // 2] = padded[:, k // 2 + t:] = zero  # the edges hold 0.0
         quantize_into(padded[:, k // 2:k // 2 + t], x, scale, zero)
-        q = torch.cat([padded[:, j:j + t] for j in range(k)], dim=-1)
+        q = padded if k == 1 else torch.cat([padded[:, j:j + t] for j in range(k)], dim=-1)
         return self.linear.matmul(q, scale, zero, relu)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
