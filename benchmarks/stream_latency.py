@@ -33,7 +33,7 @@ def main(argv=None) -> None:
     ap.add_argument("--vocoder", default=None)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--first-frames", type=int, default=16)
+    ap.add_argument("--first-frames", type=int, default=8)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     from hifigan import TextToSpeech

@@ -135,6 +135,56 @@ def test_chunked_vocoding_equals_one_pass():
         torch.testing.assert_close(chunked, whole, atol=1e-4, rtol=0)
 
 
+def _sharp(config):
+    """A float64 generator whose weights keep activations near unit size (tanh not saturated), so
+    that every tap of every layer shows in the output."""
+    g = Generator(config, weight_norm=False).double().eval()
+    torch.manual_seed(0)
+    for m in g.modules():
+        if isinstance(m, (torch.nn.Conv1d, torch.nn.ConvTranspose1d)):
+            fan_in = m.in_channels * m.kernel_size[0] // m.stride[0]
+            torch.nn.init.normal_(m.weight, 0.0, 0.5 / fan_in ** 0.5)
+    return g
+
+
+@pytest.mark.parametrize("config", [TINY, TINY2, GeneratorConfig(upsample_initial_channel=16),
+                                    GeneratorConfig(**{**PRESETS["v3"].to_dict(), "upsample_initial_channel": 16})])
+def test_keep_computes_only_the_cone_and_equals_slicing_one_pass(config):
+    """``forward(mel, keep=(s, e))`` crops every layer to what the kept audio depends on: equal (float64
+    rounding) to slicing a full pass, at the edges of the sequence and inside it; cutting the cone by
+    one sample on either side at any layer changes the output, so it is the exact dependency range."""
+    g, hop, n = _sharp(config), config.hop_length, 40
+    mel = torch.randn(1, config.n_mels, n, dtype=torch.float64)
+    with torch.no_grad():
+        full = g(mel)
+        for s, e in [(0, 1), (0, n), (n - 1, n), (3, 9), (17, 33), (20, 21)]:
+            part = g(mel, keep=(s, e))
+            assert part.shape == (1, 1, (e - s) * hop)
+            torch.testing.assert_close(part, full[..., s * hop:e * hop], atol=1e-10, rtol=0)
+    # the cone is tight at the mel: the kept audio depends on exactly those frames (gradient support)
+    s, e = 18, 22
+    cone = g.cone(s, e)
+    assert 0 < cone[0][0] and cone[0][1] < n
+    mel.requires_grad_(True)
+    (g(mel)[..., s * hop:e * hop] * torch.randn(1, 1, (e - s) * hop, dtype=torch.float64)).sum().backward()
+    support = (mel.grad.abs().sum(1)[0] != 0).nonzero()[:, 0]
+    assert (support.min().item(), support.max().item() + 1) == cone[0]
+    for bad in [(0, 0), (-1, 3), (5, n + 1), (9, 3)]:
+        with pytest.raises(ValueError, match="keep"):
+            g(mel, keep=bad)
+
+
+def test_a_streamed_piece_costs_its_cone_not_its_context():
+    """V1 on a 16-frame piece with 17 frames of context: the residual blocks of the last three
+    stages (80% of the work) see the piece and under two frames on each side, not 17."""
+    g = Generator(weight_norm=False)
+    cone = g.cone(17, 33)
+    assert cone[0] == (4, 46)  # the mel: 13 frames each side (the first upsampling and its blocks reach far)
+    for i, rate in [(4, 64), (6, 128), (8, 256)]:  # before each later stage's residual blocks
+        a, b = cone[i]
+        assert 16 * rate < b - a < 20 * rate
+
+
 @pytest.mark.parametrize("make", [
     lambda: torch.nn.Conv1d(6, 5, 7, dilation=3, padding=9),
     lambda: torch.nn.Conv1d(6, 5, 3, padding=1),

@@ -91,9 +91,11 @@ class OnnxGenerator(nn.Module):
     def remove_weight_norm(self) -> "OnnxGenerator":
         return self
 
-    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+    def forward(self, mel: torch.Tensor, keep: tuple[int, int] | None = None) -> torch.Tensor:
+        """``keep=(start, end)`` as :meth:`Generator.forward`, by slicing the whole graph's output."""
         x = np.ascontiguousarray(mel.detach().float().cpu().numpy())
-        return torch.from_numpy(_run(self.session, {"mel": x}, self.path)[0])
+        audio = torch.from_numpy(_run(self.session, {"mel": x}, self.path)[0])
+        return audio if keep is None else audio[..., keep[0] * self.hop_length:keep[1] * self.hop_length]
 
 
 def pitch_controls(transform) -> tuple[float, float]:

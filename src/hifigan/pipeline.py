@@ -238,7 +238,7 @@ class TextToSpeech:
 
     def stream(self, text: str, pace: float = 1.0, pitch: PitchTransform | Callable | None = None,
                speaker: int = 0, energy_scale: float = 1.0, denoise: float = 0.0,
-               first_frames: int = 16) -> Iterator[np.ndarray]:
+               first_frames: int = 8) -> Iterator[np.ndarray]:
         """Yield the audio of ``text`` as it is made (float32 pieces at :attr:`sample_rate`): one
         sentence at a time and, within a sentence, pieces of ``first_frames`` mel frames and then
         twice as many each time, each vocoded with the vocoder's mel context on both sides. Joined,
