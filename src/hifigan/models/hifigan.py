@@ -6,6 +6,7 @@ State-dict keys follow the authors' code: ``conv_pre``, ``ups.{i}``, ``resblocks
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass, field
 
@@ -197,13 +198,7 @@ class Generator(nn.Module):
         ``[B, 1, (end - start) * hop_length]``, computing at each layer only what it depends on
         (:meth:`cone`): the same numbers as slicing one full pass, at a fraction of the work when
         ``mel`` carries context around a short piece (streaming, chunked vocoding)."""
-        # bf16 on a CPU: oneDNN's 1-D convolutions return channels-last outputs that PyTorch copies
-        # back to contiguous, which took 43% of the time (lj_v1, 5 s, AMX CPU). The same convolutions
-        # in 2-D on a channels-last [B, C, 1, T] tensor keep that layout end to end: bit-identical
-        # output, 2.2x faster. In fp32 the 2-D layout was 17% slower, so it stays 1-D.
-        # Training under CPU bf16 autocast gains too: a V1 forward + backward took 0.87 s, not 1.18.
-        two_d = mel.device.type == "cpu" and (self.conv_pre.weight.dtype == torch.bfloat16 or (
-            torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16))
+        two_d = two_d_layout(mel, self.conv_pre.weight.dtype)
         x = mel.unsqueeze(2).contiguous(memory_format=torch.channels_last) if two_d else mel
         if keep is not None:
             start, end = keep
@@ -226,6 +221,29 @@ class Generator(nn.Module):
         if keep is not None:
             x = x[..., keep[0] * self.hop_length - off:keep[1] * self.hop_length - off]
         return x.squeeze(2) if two_d else x
+
+
+def two_d_layout(mel: torch.Tensor, weight_dtype: torch.dtype) -> bool:
+    """Run the convolutions in 2-D on a channels-last ``[B, C, 1, T]`` tensor (else 1-D ``[B, C, T]``)?
+
+    bf16 on a CPU: oneDNN's 1-D convolutions return channels-last outputs that PyTorch copies back
+    to contiguous, which took 43% of the time (lj_v1, 5 s, AMX CPU); in 2-D the layout holds end to
+    end: bit-identical output, 2.2x faster. Training under CPU bf16 autocast gains too (a V1 forward +
+    backward took 0.87 s, not 1.18). fp32 depends on the CPU: on an AVX-512 Xeon the 2-D layout was
+    17% slower, on a 2-core AVX2 EPYC 1.4-1.6x faster (lj_v1 on 2.5 s: 1.65 -> 1.06-1.17 s; single
+    layers 1.5-8x), so fp32 inference takes it where torch's kernels are AVX2. fp32 training there
+    stays 1-D: its forward + backward was 1.4x slower in 2-D."""
+    if mel.device.type != "cpu":
+        return False
+    if weight_dtype == torch.bfloat16 or (torch.is_autocast_enabled("cpu")
+                                          and torch.get_autocast_dtype("cpu") == torch.bfloat16):
+        return True
+    return not torch.is_grad_enabled() and _avx2_cpu()
+
+
+@functools.cache
+def _avx2_cpu() -> bool:
+    return torch.backends.cpu.get_cpu_capability() == "AVX2"
 
 
 def _crop(x: torch.Tensor, off: int, cone, i: int) -> tuple[torch.Tensor, int]:
