@@ -5,6 +5,7 @@
         --vocoder lj_v1 --teacher eval/teacher -o eval/           # also scores the teacher's own audio
     python recipes/default_voice/evaluate.py --fastpitch default --rtf-only   # speed only (quiet machine!)
     python recipes/default_voice/evaluate.py --fastpitch default --precision fp32 auto -o eval/   # also as the CLI runs
+    python recipes/default_voice/evaluate.py --fastpitch default --pace 1.0 0.9 -o eval/   # speaking rates
     python recipes/default_voice/evaluate.py --sentences recipes/default_voice/test_sentences.txt \\
         recipes/default_voice/test_sentences_b.txt -o eval150/         # all 150 held-out sentences, pooled
 
@@ -72,6 +73,8 @@ def main(argv=None) -> int:
                     help="one or more files, one sentence a line; several are scored as one pooled set")
     ap.add_argument("--teacher", type=Path, help="folder of the teacher's 0001.wav ... for the same sentences")
     ap.add_argument("--denoise", type=float, default=0.0)
+    ap.add_argument("--pace", type=float, nargs="+", default=[1.0],
+                    help="speaking rate(s) to measure (FastPitch's pace: < 1 is slower)")
     ap.add_argument("--heteronyms", default="context", choices=["context", "letters"],
                     help="as the CLI: read by context (default) or left as letters (NVIDIA's front-end)")
     ap.add_argument("--asr-python", default=str(HERE.parent.parent.parent / "asr-venv" / "bin" / "python"))
@@ -96,18 +99,19 @@ def main(argv=None) -> int:
     if args.teacher and not args.rtf_only:
         results["teacher"] = score(args.asr_python, args.teacher, lines)
         print(f"teacher: {results['teacher']}", flush=True)
-    for voc, precision in [(v, p) for v in args.vocoder for p in args.precision]:
+    for voc, precision, pace in [(v, p, r) for v in args.vocoder for p in args.precision for r in args.pace]:
         tts = TextToSpeech.from_pretrained(args.fastpitch, voc, precision=precision,
                                            handle_ambiguous="context" if args.heteronyms == "context" else "ignore")
         name = (f"{Path(str(args.fastpitch)).stem}+{Path(voc).stem}"
                 + ("" if precision == "fp32" else f"+{precision.replace('/', '-')}")
-                + ("" if args.heteronyms == "context" else "+letters"))
+                + ("" if args.heteronyms == "context" else "+letters")
+                + ("" if pace == 1.0 else f"+pace{pace:g}"))
         if not args.rtf_only:
             folder = args.out / name
             folder.mkdir(parents=True, exist_ok=True)
             with torch.inference_mode():
                 for i, text in enumerate(lines, 1):
-                    tts.to_file(text, folder / f"{i:04d}.wav", denoise=args.denoise)
+                    tts.to_file(text, folder / f"{i:04d}.wav", denoise=args.denoise, pace=pace)
             results[name] = score(args.asr_python, folder, lines)
         if args.rtf or args.rtf_only:
             with torch.inference_mode():
