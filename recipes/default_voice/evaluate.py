@@ -99,25 +99,26 @@ def main(argv=None) -> int:
     if args.teacher and not args.rtf_only:
         results["teacher"] = score(args.asr_python, args.teacher, lines)
         print(f"teacher: {results['teacher']}", flush=True)
-    for voc, precision, pace in [(v, p, r) for v in args.vocoder for p in args.precision for r in args.pace]:
+    for voc, precision in [(v, p) for v in args.vocoder for p in args.precision]:
         tts = TextToSpeech.from_pretrained(args.fastpitch, voc, precision=precision,
                                            handle_ambiguous="context" if args.heteronyms == "context" else "ignore")
-        name = (f"{Path(str(args.fastpitch)).stem}+{Path(voc).stem}"
-                + ("" if precision == "fp32" else f"+{precision.replace('/', '-')}")
-                + ("" if args.heteronyms == "context" else "+letters")
-                + ("" if pace == 1.0 else f"+pace{pace:g}"))
-        if not args.rtf_only:
-            folder = args.out / name
-            folder.mkdir(parents=True, exist_ok=True)
-            with torch.inference_mode():
-                for i, text in enumerate(lines, 1):
-                    tts.to_file(text, folder / f"{i:04d}.wav", denoise=args.denoise, pace=pace)
-            results[name] = score(args.asr_python, folder, lines)
-        if args.rtf or args.rtf_only:
-            with torch.inference_mode():
-                results.setdefault(name, {})["rtf"] = {"sentence": rtf(tts, SENTENCE),
-                                                       "paragraph": rtf(tts, PARAGRAPH)}
-        print(f"{name}: {results[name]}", flush=True)
+        for pace in args.pace:
+            name = (f"{Path(str(args.fastpitch)).stem}+{Path(voc).stem}"
+                    + ("" if precision == "fp32" else f"+{precision.replace('/', '-')}")
+                    + ("" if args.heteronyms == "context" else "+letters")
+                    + ("" if pace == 1.0 else f"+pace{pace:g}"))
+            if not args.rtf_only:
+                folder = args.out / name
+                folder.mkdir(parents=True, exist_ok=True)
+                with torch.inference_mode():
+                    for i, text in enumerate(lines, 1):
+                        tts.to_file(text, folder / f"{i:04d}.wav", denoise=args.denoise, pace=pace)
+                results[name] = score(args.asr_python, folder, lines)
+            if args.rtf or args.rtf_only:
+                with torch.inference_mode():
+                    results.setdefault(name, {})["rtf"] = {"sentence": rtf(tts, SENTENCE),
+                                                           "paragraph": rtf(tts, PARAGRAPH)}
+            print(f"{name}: {results[name]}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     prev = json.loads((args.out / "results.json").read_text()) if (args.out / "results.json").is_file() else {}
     prev.update(results)

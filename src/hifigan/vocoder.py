@@ -91,9 +91,7 @@ class Vocoder(nn.Module):
         for u, k in zip(c.upsample_rates, c.upsample_kernel_sizes):
             reach += math.ceil(k / u) / scale
             scale *= u
-            per_block = [sum((k2 - 1) // 2 * d + ((k2 - 1) // 2 if c.resblock == "1" else 0) for d in ds)
-                         for k2, ds in zip(c.resblock_kernel_sizes, c.resblock_dilation_sizes)]
-            reach += max(per_block) / scale
+            reach += c.resblock_reach / scale
         return reach + 3.0 / scale  # conv_post: kernel 7
 
     def _span(self, mel: torch.Tensor, start: int, end: int, ctx: int | None = None) -> torch.Tensor:

@@ -57,6 +57,13 @@ class GeneratorConfig:
     def hop_length(self) -> int:
         return math.prod(self.upsample_rates)
 
+    @property
+    def resblock_reach(self) -> int:
+        """How far (in samples of its stage) an output of a stage's residual blocks can see."""
+        extra = 1 if self.resblock == "1" else 0  # ResBlock1 adds an undilated conv per dilation
+        return max(sum((k - 1) // 2 * (d + extra) for d in ds)
+                   for k, ds in zip(self.resblock_kernel_sizes, self.resblock_dilation_sizes))
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -169,13 +176,6 @@ class Generator(nn.Module):
                 parametrize.remove_parametrizations(m, "weight", leave_parametrized=True)
         return self
 
-    def resblock_reach(self) -> int:
-        """How far (in samples of its stage) an output of a stage's residual blocks can see."""
-        c = self.config
-        extra = 1 if c.resblock == "1" else 0  # ResBlock1 adds an undilated conv per dilation
-        return max(sum((k - 1) // 2 * (d + extra) for d in ds)
-                   for k, ds in zip(c.resblock_kernel_sizes, c.resblock_dilation_sizes))
-
     def cone(self, start: int, end: int) -> list[tuple[int, int]]:
         """The inputs that the audio of mel frames ``[start, end)`` depends on, at each point where
         :meth:`forward` can crop: the mel, then before each upsampling and before its residual
@@ -183,7 +183,7 @@ class Generator(nn.Module):
         (it may reach past the sequence: there the zero padding stands in, as in one pass)."""
         c = self.config
         a, b = start * c.hop_length - 3, end * c.hop_length + 3  # conv_post: kernel 7
-        ranges, reach = [(a, b)], self.resblock_reach()
+        ranges, reach = [(a, b)], c.resblock_reach
         for u, k in zip(reversed(c.upsample_rates), reversed(c.upsample_kernel_sizes)):
             a, b = a - reach, b + reach
             ranges.append((a, b))
@@ -200,11 +200,12 @@ class Generator(nn.Module):
         ``mel`` carries context around a short piece (streaming, chunked vocoding)."""
         two_d = two_d_layout(mel, self.conv_pre.weight.dtype)
         x = mel.unsqueeze(2).contiguous(memory_format=torch.channels_last) if two_d else mel
+        cone = None
         if keep is not None:
             start, end = keep
             if not 0 <= start < end <= mel.shape[-1]:
                 raise ValueError(f"keep=({start}, {end}) is not a range of frames within 0..{mel.shape[-1]}")
-        cone = self.cone(*keep) if keep is not None else None
+            cone = self.cone(start, end)
         x, off = _crop(x, 0, cone, 0)
         x = _apply(self.conv_pre, x)
         for i, up in enumerate(self.ups):
