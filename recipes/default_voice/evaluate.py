@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -53,12 +54,12 @@ def score(asr_python: str, folder: Path, lines: list[str]) -> dict:
     return out
 
 
-def rtf(tts, text: str, repeats: int = 3) -> dict:
-    tts.synthesize(text)  # warm-up
+def rtf(tts, text: str, pace: float = 1.0, repeats: int = 3) -> dict:
+    tts.synthesize(text, pace=pace)  # warm-up
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        audio, sr = tts.synthesize(text)
+        audio, sr = tts.synthesize(text, pace=pace)
         times.append(time.perf_counter() - t0)
     seconds = len(audio) / sr
     t = statistics.median(times)
@@ -91,6 +92,8 @@ def main(argv=None) -> int:
     from hifigan import TextToSpeech
 
     torch.manual_seed(0)
+    if not all(math.isfinite(r) and r > 0 for r in args.pace):
+        raise SystemExit(f"--pace must be finite numbers > 0, got {' '.join(map(str, args.pace))}")
     missing = [str(f) for f in args.sentences if not f.is_file()]
     if missing:
         raise SystemExit(f"--sentences: no such file {missing[0]}")
@@ -116,8 +119,8 @@ def main(argv=None) -> int:
                 results[name] = score(args.asr_python, folder, lines)
             if args.rtf or args.rtf_only:
                 with torch.inference_mode():
-                    results.setdefault(name, {})["rtf"] = {"sentence": rtf(tts, SENTENCE),
-                                                           "paragraph": rtf(tts, PARAGRAPH)}
+                    results.setdefault(name, {})["rtf"] = {"sentence": rtf(tts, SENTENCE, pace),
+                                                           "paragraph": rtf(tts, PARAGRAPH, pace)}
             print(f"{name}: {results[name]}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     prev = json.loads((args.out / "results.json").read_text()) if (args.out / "results.json").is_file() else {}
