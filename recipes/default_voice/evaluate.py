@@ -6,6 +6,7 @@
     python recipes/default_voice/evaluate.py --fastpitch default --rtf-only   # speed only (quiet machine!)
     python recipes/default_voice/evaluate.py --fastpitch default --precision fp32 auto -o eval/   # also as the CLI runs
     python recipes/default_voice/evaluate.py --fastpitch default --pace 1.0 0.9 -o eval/   # speaking rates
+    python recipes/default_voice/evaluate.py --fastpitch default --sharpen 0 0.3 0.5 -o eval/   # mel post-filter
     python recipes/default_voice/evaluate.py --sentences recipes/default_voice/test_sentences.txt \\
         recipes/default_voice/test_sentences_b.txt -o eval150/         # all 150 held-out sentences, pooled
 
@@ -76,6 +77,8 @@ def main(argv=None) -> int:
     ap.add_argument("--denoise", type=float, default=0.0)
     ap.add_argument("--pace", type=float, nargs="+", default=[1.0],
                     help="speaking rate(s) to measure (FastPitch's pace: < 1 is slower)")
+    ap.add_argument("--sharpen", type=float, nargs="+", default=None,
+                    help="mel post-filter amount(s) to measure (hifigan.postfilter.sharpen; default: the voice's own)")
     ap.add_argument("--heteronyms", default="context", choices=["context", "letters"],
                     help="as the CLI: read by context (default) or left as letters (NVIDIA's front-end)")
     ap.add_argument("--asr-python", default=str(HERE.parent.parent.parent / "asr-venv" / "bin" / "python"))
@@ -94,6 +97,8 @@ def main(argv=None) -> int:
     torch.manual_seed(0)
     if not all(math.isfinite(r) and r > 0 for r in args.pace):
         raise SystemExit(f"--pace must be finite numbers > 0, got {' '.join(map(str, args.pace))}")
+    if args.sharpen and not all(math.isfinite(x) and x >= 0 for x in args.sharpen):
+        raise SystemExit(f"--sharpen must be finite numbers >= 0, got {' '.join(map(str, args.sharpen))}")
     missing = [str(f) for f in args.sentences if not f.is_file()]
     if missing:
         raise SystemExit(f"--sentences: no such file {missing[0]}")
@@ -105,11 +110,14 @@ def main(argv=None) -> int:
     for voc, precision in [(v, p) for v in args.vocoder for p in args.precision]:
         tts = TextToSpeech.from_pretrained(args.fastpitch, voc, precision=precision,
                                            handle_ambiguous="context" if args.heteronyms == "context" else "ignore")
-        for pace in args.pace:
+        own = tts.sharpen  # the voice's own post-filter amount
+        for pace, sharpen in [(p, x) for p in args.pace for x in (args.sharpen or [own])]:
+            tts.sharpen = sharpen
             name = (f"{Path(str(args.fastpitch)).stem}+{Path(voc).stem}"
                     + ("" if precision == "fp32" else f"+{precision.replace('/', '-')}")
                     + ("" if args.heteronyms == "context" else "+letters")
-                    + ("" if pace == 1.0 else f"+pace{pace:g}"))
+                    + ("" if pace == 1.0 else f"+pace{pace:g}")
+                    + ("" if args.sharpen is None else f"+sharpen{sharpen:g}"))
             if not args.rtf_only:
                 folder = args.out / name
                 folder.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -73,6 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--pitch-amplify", type=float, default=1.0, metavar="X", help="scale the pitch contour by X")
     s.add_argument("--energy-scale", type=float, default=1.0, metavar="X", help="scale the predicted energy")
     s.add_argument("--denoise", type=float, default=0.0, metavar="S", help="denoiser strength, e.g. 0.005")
+    s.add_argument("--sharpen", type=float, default=None, metavar="X",
+                   help="mel post-filter amount, 0 = off (default: the voice's own, see MODEL_CARD.md; 0 for a checkpoint)")
     s.add_argument("--speaker", type=int, default=0, metavar="N", help="speaker id of a multi-speaker model")
     s.add_argument("--batch-size", type=int, default=8, metavar="N", help="sentences per FastPitch batch")
     s.add_argument("--save-mel", action="store_true", help="also write each mel as .npy beside its .wav")
@@ -405,6 +408,8 @@ def cmd_synthesize(args) -> int:
         raise CliError(f"--denoise must be >= 0, got {args.denoise}")
     if not args.pace > 0:
         raise CliError(f"--pace must be > 0, got {args.pace}")
+    if args.sharpen is not None and not (math.isfinite(args.sharpen) and args.sharpen >= 0):
+        raise CliError(f"--sharpen must be a finite number >= 0, got {args.sharpen}")
     if args.batch_size < 1:
         raise CliError(f"--batch-size must be >= 1, got {args.batch_size}")
     if args.stream:
@@ -436,7 +441,7 @@ def cmd_synthesize(args) -> int:
     text_kw = _text_options(args)
     tts = TextToSpeech.from_pretrained(args.fastpitch, args.vocoder, device=device, precision=args.precision,
                                        backend=args.backend,
-                                       batch_size=args.batch_size, **text_kw)
+                                       batch_size=args.batch_size, **_sharpen_kw(args), **text_kw)
     kw = dict(pace=args.pace, pitch=pitch, speaker=args.speaker, energy_scale=args.energy_scale, denoise=args.denoise)
     # Check every line before writing anything: a bad line fails the run with its number, no partial outputs.
     for n, text in enumerate(texts, 1):
@@ -473,6 +478,11 @@ def cmd_synthesize(args) -> int:
     return 0
 
 
+def _sharpen_kw(args) -> dict:
+    """``--sharpen`` when given; otherwise the pipeline takes the voice's own amount."""
+    return {} if args.sharpen is None else {"sharpen": args.sharpen}
+
+
 def _text_options(args) -> dict:
     kw = {"handle_ambiguous": "context" if args.heteronyms == "context" else "ignore"}
     if args.cmudict:
@@ -491,7 +501,7 @@ def _stream(args) -> int:
     text_kw = _text_options(args)
     tts = TextToSpeech.from_pretrained(args.fastpitch, args.vocoder, device=args.device, precision=args.precision,
                                        backend=args.backend,
-                                       **text_kw)
+                                       **_sharpen_kw(args), **text_kw)
     pieces = tts.stream(args.text, pace=args.pace, pitch=pitch, speaker=args.speaker,
                         energy_scale=args.energy_scale, denoise=args.denoise)
     out = sys.stdout.buffer

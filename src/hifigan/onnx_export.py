@@ -232,12 +232,13 @@ def _json_safe(d: dict) -> dict:
 
 
 def export_onnx(folder, fastpitch: FastPitch | None = None, vocoder=None, text_processor=None,
-                opset: int = DEFAULT_OPSET, sources: dict | None = None) -> Path:
+                opset: int = DEFAULT_OPSET, sources: dict | None = None, sharpen: float = 0.0) -> Path:
     """Write an ONNX export folder (see ``hifigan.checkpoints.read_onnx_manifest``): ``fastpitch.onnx``
     from a :class:`FastPitch` (with ``text_processor``'s settings, default ones if None) and/or
     ``generator.onnx`` from a torch :class:`~hifigan.vocoder.Vocoder`, then ``hifigan_onnx.json``.
     All or nothing: the files are written beside their final names and replace them only when every
-    one is complete. ``sources``: what each model was loaded from, recorded in the manifest."""
+    one is complete. ``sources``: what each model was loaded from, and ``sharpen``: the mel post-filter
+    amount for this FastPitch (:func:`hifigan.postfilter.sharpen`), both recorded in the manifest."""
     from hifigan import __version__
     from hifigan.checkpoints import ONNX_FILES, ONNX_MANIFEST, file_sha256, write_onnx_manifest
     from hifigan.text import TextProcessor
@@ -261,7 +262,8 @@ def export_onnx(folder, fastpitch: FastPitch | None = None, vocoder=None, text_p
                 "config": fastpitch.config.to_dict(), "pitch_mean": mean, "pitch_std": std,
                 "max_duration": MAX_DURATION, "inputs": graph.input_names, "outputs": graph.output_names,
                 "text": {"symbol_set": tp.symbol_set, "cleaners": list(tp.cleaner_names),
-                         "p_arpabet": tp.p_arpabet, "handle_ambiguous": tp.handle_ambiguous}}
+                         "p_arpabet": tp.p_arpabet, "handle_ambiguous": tp.handle_ambiguous},
+                "sharpen": float(sharpen)}
         if vocoder is not None:
             generator = vocoder.generator
             tmp = stack.enter_context(atomic_output(folder / ONNX_FILES["vocoder"]))
@@ -295,7 +297,7 @@ def export_pretrained(folder, fastpitch="default", vocoder=None, opset: int = DE
 
     tts = TextToSpeech.from_pretrained(fastpitch, vocoder)
     return export_onnx(folder, tts.fastpitch, tts.vocoder, tts.text_processor, opset,
-                       sources={"fastpitch": str(fastpitch), "vocoder": str(vocoder)})
+                       sources={"fastpitch": str(fastpitch), "vocoder": str(vocoder)}, sharpen=tts.sharpen)
 
 
 def cache_root() -> Path:

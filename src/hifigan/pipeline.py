@@ -11,6 +11,7 @@ import torch
 
 from hifigan.audio import write_wav
 from hifigan.errors import HifiganError, TextError
+from hifigan.postfilter import sharpen as sharpen_mel
 from hifigan.text import TextProcessor, split_sentences
 from hifigan.text.processor import batch_by_length
 from hifigan.vocoder import Vocoder, placement
@@ -61,12 +62,13 @@ class TextToSpeech:
     in input order, each trimmed to its own length, with ``sentence_pause`` seconds between sentences.
     FastPitch takes ``batch_size`` sentences at a time; the vocoder ``vocoder_batch_size``
     (default: 8 on a GPU, 1 on a CPU, where batching saves nothing), with no padding leaking into
-    the audio (:meth:`Vocoder.vocode_many`).
+    the audio (:meth:`Vocoder.vocode_many`). ``sharpen``: the mel post-filter's amount
+    (:func:`hifigan.postfilter.sharpen`, 0 = off), applied to every sentence's mel before the vocoder.
     """
 
     def __init__(self, fastpitch: torch.nn.Module, vocoder: Vocoder, text_processor: TextProcessor | None = None,
                  batch_size: int = 8, sentence_pause: float = 0.2, max_sentence_chars: int = 400,
-                 vocoder_batch_size: int | None = None):
+                 vocoder_batch_size: int | None = None, sharpen: float = 0.0):
         n_mels = fastpitch.config.n_mel_channels
         if n_mels != vocoder.n_mels:
             raise HifiganError(f"FastPitch makes {n_mels}-channel mels but the vocoder expects {vocoder.n_mels}")
@@ -84,6 +86,9 @@ class TextToSpeech:
         self.vocoder_batch_size = vocoder_batch_size or (8 if on_gpu else 1)
         self.sentence_pause = sentence_pause
         self.max_sentence_chars = max_sentence_chars
+        if not (isinstance(sharpen, (int, float)) and math.isfinite(sharpen) and sharpen >= 0):
+            raise HifiganError(f"sharpen must be a finite number >= 0, got {sharpen}")
+        self.sharpen = float(sharpen)
 
     @classmethod
     def from_pretrained(cls, fastpitch="default", vocoder=None, device="cpu", precision="fp32", backend="torch",
@@ -97,7 +102,12 @@ class TextToSpeech:
 
         ``backend="onnx"`` runs both models on onnxruntime (``pip install 'hifigan[onnx]'``, float32):
         they are exported once into the cache (``~/.cache/hifigan/onnx``, ``$HIFIGAN_CACHE``) and loaded
-        from there, or ``fastpitch`` is an export folder (see :meth:`from_onnx`, which takes ``threads``)."""
+        from there, or ``fastpitch`` is an export folder (see :meth:`from_onnx`, which takes ``threads``).
+
+        ``sharpen`` (the mel post-filter, :func:`hifigan.postfilter.sharpen`) defaults to the shipped
+        voice's own amount (MODEL_CARD.md), 0 for any other FastPitch, the amount recorded in an export folder."""
+        from hifigan.pretrained import voice_sharpen
+
         if backend == "onnx":
             from hifigan.onnx_backend import check_device, check_precision, require_onnxruntime
             from hifigan.onnx_export import cached_export
@@ -109,6 +119,7 @@ class TextToSpeech:
                 if vocoder is not None:
                     raise HifiganError("an ONNX export folder holds its own vocoder: give no vocoder with it")
                 return cls.from_onnx(fastpitch, threads=threads, **kwargs)
+            kwargs.setdefault("sharpen", voice_sharpen(fastpitch))
             return cls.from_onnx(cached_export(fastpitch, vocoder), threads=threads, **kwargs)
         if backend != "torch":
             raise HifiganError(f"backend must be 'torch' or 'onnx', got {backend!r}")
@@ -121,6 +132,7 @@ class TextToSpeech:
 
         if vocoder is None:
             vocoder = voice_vocoder(fastpitch)
+        kwargs.setdefault("sharpen", voice_sharpen(fastpitch))
 
         fp_precision, voc_precision = split_precision(precision)
         text_kw = _text_kwargs(kwargs)
@@ -136,7 +148,8 @@ class TextToSpeech:
     @classmethod
     def from_onnx(cls, folder, threads: int | None = None, **kwargs) -> "TextToSpeech":
         """Both models of an ONNX export folder (``hifigan export onnx -o DIR``) on onnxruntime, with the
-        text settings recorded there (keyword arguments as :meth:`from_pretrained`'s override them);
+        text settings and mel post-filter amount recorded there (keyword arguments as :meth:`from_pretrained`'s
+        override them);
         ``threads``: onnxruntime's intra-op threads (default ``torch.get_num_threads()``)."""
         from hifigan.checkpoints import read_onnx_manifest
         from hifigan.onnx_backend import load_onnx_fastpitch, load_onnx_vocoder, require_onnxruntime
@@ -144,6 +157,7 @@ class TextToSpeech:
         require_onnxruntime()
         manifest = read_onnx_manifest(folder)
         text_kw = {**manifest["fastpitch"]["text"], **_text_kwargs(kwargs)}
+        kwargs.setdefault("sharpen", manifest["fastpitch"].get("sharpen", 0.0))  # exports before it: none
         model = load_onnx_fastpitch(folder, threads, manifest)
         return cls(model, load_onnx_vocoder(folder, threads, manifest), TextProcessor(**text_kw), **kwargs)
 
@@ -181,7 +195,7 @@ class TextToSpeech:
                 mel, mel_lens = self.fastpitch.infer(text, pace=pace, dur_tgt=dur, pitch_tgt=pitch,
                                                      energy_tgt=energy * energy_scale, speaker=speaker)[:2]
             for row, i in enumerate(idx):
-                out[i] = mel[row, :, :int(mel_lens[row])].float()
+                out[i] = sharpen_mel(mel[row, :, :int(mel_lens[row])].float(), self.sharpen)
         return out
 
     def synthesize_utterances(self, texts: list[str], pace: float = 1.0,

@@ -84,9 +84,10 @@ def pretrained_file(name: str, checkpoint=None) -> Path:
 
 
 # Voices trained by this project, shipped inside the package (``hifigan/voices/``): the FastPitch
-# file and the vocoder its figures were measured with (MODEL_CARD.md).
+# file, the vocoder its figures were measured with and its mel post-filter amount (MODEL_CARD.md;
+# hifigan.postfilter.sharpen, chosen on the voice's selection set).
 VOICES = {
-    "default": {"fastpitch": "default_fastpitch.safetensors", "vocoder": "lj_v1"},
+    "default": {"fastpitch": "default_fastpitch.safetensors", "vocoder": "lj_v1", "sharpen": 0.3},
 }
 DEFAULT_VOICE = "default"
 
@@ -113,6 +114,12 @@ def voice_vocoder(fastpitch) -> str:
     """The vocoder to pair with ``fastpitch``: the voice's own for a shipped voice, else ``lj_v1``."""
     name = _voice_name(fastpitch)
     return VOICES[name]["vocoder"] if name else DEFAULT_VOCODER
+
+
+def voice_sharpen(fastpitch) -> float:
+    """The mel post-filter amount to use with ``fastpitch``: the shipped voice's own, else 0 (off)."""
+    name = _voice_name(fastpitch)
+    return float(VOICES[name].get("sharpen", 0.0)) if name else 0.0
 
 
 def resolve_fastpitch(name_or_path) -> Path:

@@ -1,0 +1,46 @@
+"""Mel post-filter: temporal unsharp masking of a predicted (log) mel spectrogram.
+
+FastPitch is trained with a mean-squared error, so its mels are the average of what the voice might
+say: right in level and spread (the shipped voice's per-band standard deviation is within 5% of its
+teacher's) but too smooth in time (its mean frame-to-frame change is 20% below the teacher's on the
+same sentences), which blurs consonants. :func:`sharpen` adds back ``amount`` times the detail that a
+Gaussian blur along time would remove: ``mel + amount * (mel - blur(mel))``.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def gaussian_kernel(sigma: float, truncate: float = 3.0) -> torch.Tensor:
+    """A normalised 1-D Gaussian of radius ``int(truncate * sigma + 0.5)`` (scipy.ndimage's choice)."""
+    radius = int(truncate * sigma + 0.5)
+    x = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    k = torch.exp(-0.5 * (x / sigma) ** 2)
+    return (k / k.sum()).float()
+
+
+def blur_time(mel: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Gaussian blur of ``mel [..., n_mels, T]`` along its last axis; the edge frames are repeated
+    outwards (scipy.ndimage.gaussian_filter1d with ``mode="nearest"``)."""
+    k = gaussian_kernel(sigma).to(device=mel.device, dtype=mel.dtype)
+    r = (k.numel() - 1) // 2
+    x = mel.reshape(-1, 1, mel.shape[-1])
+    if x.shape[-1] <= r:  # replicate padding wider than the signal: extend by hand
+        x = torch.cat([x[..., :1].expand(-1, -1, r), x, x[..., -1:].expand(-1, -1, r)], dim=-1)
+    else:
+        x = F.pad(x, (r, r), mode="replicate")
+    return F.conv1d(x, k.view(1, 1, -1)).reshape(mel.shape)
+
+
+def sharpen(mel: torch.Tensor, amount: float, sigma: float = 2.0) -> torch.Tensor:
+    """``mel + amount * (mel - blur_time(mel, sigma))``; ``amount`` 0 returns ``mel`` itself."""
+    if not (math.isfinite(amount) and amount >= 0):
+        raise ValueError(f"sharpen amount must be a finite number >= 0, got {amount}")
+    if not (math.isfinite(sigma) and sigma > 0):
+        raise ValueError(f"sharpen sigma must be a finite number > 0, got {sigma}")
+    if amount == 0 or mel.shape[-1] == 0:
+        return mel
+    return mel + amount * (mel - blur_time(mel, sigma))
