@@ -11,7 +11,7 @@ import torch
 
 from hifigan.audio import write_wav
 from hifigan.errors import HifiganError, TextError
-from hifigan.postfilter import sharpen as sharpen_mel
+from hifigan.postfilter import check_amount, sharpen as sharpen_mel
 from hifigan.text import TextProcessor, split_sentences
 from hifigan.text.processor import batch_by_length
 from hifigan.vocoder import Vocoder, placement
@@ -86,9 +86,7 @@ class TextToSpeech:
         self.vocoder_batch_size = vocoder_batch_size or (8 if on_gpu else 1)
         self.sentence_pause = sentence_pause
         self.max_sentence_chars = max_sentence_chars
-        if not (isinstance(sharpen, (int, float)) and math.isfinite(sharpen) and sharpen >= 0):
-            raise HifiganError(f"sharpen must be a finite number >= 0, got {sharpen}")
-        self.sharpen = float(sharpen)
+        self.sharpen = check_amount(sharpen)
 
     @classmethod
     def from_pretrained(cls, fastpitch="default", vocoder=None, device="cpu", precision="fp32", backend="torch",

@@ -13,13 +13,15 @@ import math
 import torch
 import torch.nn.functional as F
 
+from hifigan.errors import HifiganError
+
 
 def gaussian_kernel(sigma: float, truncate: float = 3.0) -> torch.Tensor:
     """A normalised 1-D Gaussian of radius ``int(truncate * sigma + 0.5)`` (scipy.ndimage's choice)."""
     radius = int(truncate * sigma + 0.5)
     x = torch.arange(-radius, radius + 1, dtype=torch.float64)
     k = torch.exp(-0.5 * (x / sigma) ** 2)
-    return (k / k.sum()).float()
+    return k / k.sum()  # float64: the caller casts it to its signal's dtype
 
 
 def blur_time(mel: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -27,20 +29,22 @@ def blur_time(mel: torch.Tensor, sigma: float) -> torch.Tensor:
     outwards (scipy.ndimage.gaussian_filter1d with ``mode="nearest"``)."""
     k = gaussian_kernel(sigma).to(device=mel.device, dtype=mel.dtype)
     r = (k.numel() - 1) // 2
-    x = mel.reshape(-1, 1, mel.shape[-1])
-    if x.shape[-1] <= r:  # replicate padding wider than the signal: extend by hand
-        x = torch.cat([x[..., :1].expand(-1, -1, r), x, x[..., -1:].expand(-1, -1, r)], dim=-1)
-    else:
-        x = F.pad(x, (r, r), mode="replicate")
+    x = F.pad(mel.reshape(-1, 1, mel.shape[-1]), (r, r), mode="replicate")  # also when r > T
     return F.conv1d(x, k.view(1, 1, -1)).reshape(mel.shape)
+
+
+def check_amount(amount) -> float:
+    """``amount`` as a float, or a one-line :class:`HifiganError` unless it is a finite number >= 0."""
+    if not (isinstance(amount, (int, float)) and math.isfinite(amount) and amount >= 0):
+        raise HifiganError(f"sharpen amount must be a finite number >= 0, got {amount!r}")
+    return float(amount)
 
 
 def sharpen(mel: torch.Tensor, amount: float, sigma: float = 2.0) -> torch.Tensor:
     """``mel + amount * (mel - blur_time(mel, sigma))``; ``amount`` 0 returns ``mel`` itself."""
-    if not (math.isfinite(amount) and amount >= 0):
-        raise ValueError(f"sharpen amount must be a finite number >= 0, got {amount}")
+    check_amount(amount)
     if not (math.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sharpen sigma must be a finite number > 0, got {sigma}")
+        raise HifiganError(f"sharpen sigma must be a finite number > 0, got {sigma}")
     if amount == 0 or mel.shape[-1] == 0:
         return mel
     return mel + amount * (mel - blur_time(mel, sigma))
