@@ -352,6 +352,32 @@ def test_finetune_from_a_bundled_vocoder_and_from_our_run(prepared, tmp_path, ca
         VocoderTask(prepared, _tcfg(init_from="lj_v1"))
 
 
+def test_discriminator_warmup_keeps_the_generator_then_trains_both(prepared, tmp_path, capsys):
+    from hifigan.checkpoints import read_safetensors
+
+    run = tmp_path / "warm"
+    Trainer(VocoderTask(prepared, _tcfg(lr=1e-3, warmup_discriminators=2)), run, _loop(steps=4, ckpt_every=1)).fit()
+    states = [torch.load(run / f"checkpoints/state_{s:07d}.pt", weights_only=True) for s in (1, 2, 3)]
+    torch.manual_seed(_loop().seed)  # the trainer's seed on one process: the generator the run began with
+    start = VocoderTask(prepared, _tcfg()).modules()["generator"].state_dict()
+    for st in states[:2]:  # steps 1-2: only the discriminators move; the generator's optimizer is untouched
+        assert all(torch.equal(v, start[k]) for k, v in st["modules"]["generator"].items())
+        assert not st["optimizers"]["generator"]["state"]
+        assert st["optimizers"]["discriminator"]["state"]
+    for name in ("mpd", "msd"):
+        a, b = states[0]["modules"][name], states[1]["modules"][name]
+        assert any(not torch.equal(v, b[k]) for k, v in a.items()), name
+    assert any(not torch.equal(v, start[k]) for k, v in states[2]["modules"]["generator"].items())  # step 3: both
+    rows = [r for r in _rows(run) if r["split"] == "train"]
+    assert ["mel_l1" in r for r in rows] == [False, False, True, True]
+    assert all("disc" in r for r in rows)
+    assert read_safetensors(run / "checkpoints/hifigan_0000001.safetensors")[0].keys()
+    assert main(["train", "vocoder", str(prepared), "-o", str(tmp_path / "bad"), "--warmup-discriminators",
+                 "-1"]) == 1
+    assert "--warmup-discriminators must be >= 0" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+
+
 def test_cli_audio_paths_and_errors(prepared, tmp_path):
     old = tmp_path / "old_prepared"  # a manifest written before audio paths were recorded
     old.mkdir()

@@ -74,6 +74,11 @@ class Task:
     def optimizers(self, modules: dict[str, nn.Module]) -> dict[str, torch.optim.Optimizer]:
         raise NotImplementedError
 
+    def active_phases(self, step: int) -> tuple[str, ...]:
+        """The ``phases`` that train at optimizer step ``step`` (1-based), in order; a phase left out
+        keeps its weights and its scheduler for that step (e.g. discriminators warmed up alone)."""
+        return self.phases
+
     def lr_scale(self, step: int, epoch: int = 0) -> float:
         """Multiplier of each optimizer's base learning rate at optimizer step ``step`` (1-based),
         which falls in epoch ``epoch`` (0-based; every epoch has the same number of steps)."""
@@ -493,7 +498,7 @@ class Trainer:
         micro = [self._to_device(b) for b in micro]
         logs: dict = {}
         if self.task.phases:
-            for phase in self.task.phases:
+            for phase in self.task.active_phases(step):
                 self._phase(phase, micro, step, logs)
         else:
             self._phase(None, micro, step, logs)

@@ -52,6 +52,7 @@ class VocoderTrainConfig:
     weight_decay: float = 0.01          # torch's AdamW default, which the authors keep
     lr_decay: float = 0.999             # per epoch
     val_clips: int = 8
+    warmup_discriminators: int = 0      # first steps that train only the discriminators (generator frozen)
     loss: VocoderLossWeights = field(default_factory=VocoderLossWeights)
 
 
@@ -281,6 +282,11 @@ class VocoderTask(Task):
                     print(f"init: {key} {note}")
         return {"discriminator": opt_d, "generator": opt_g}
 
+    def active_phases(self, step: int) -> tuple[str, ...]:
+        # fresh discriminators next to a trained generator: let them learn its output first, so
+        # that their early, random feedback does not pull the generator off
+        return ("discriminator",) if step <= self.tcfg.warmup_discriminators else self.phases
+
     def lr_scale(self, step: int, epoch: int = 0) -> float:
         return self.tcfg.lr_decay ** epoch  # ExponentialLR stepped once per epoch, as the authors'
 
@@ -310,8 +316,12 @@ class VocoderTask(Task):
         mpd, msd = modules["mpd"], modules["msd"]
         y = batch["audio"]
         if phase == "discriminator":
-            y_hat = modules["generator"](batch["mel"])
-            batch["_y_hat"] = y_hat                        # for the generator phase
+            if "generator" in self.active_phases(step):
+                y_hat = modules["generator"](batch["mel"])
+                batch["_y_hat"] = y_hat                    # for the generator phase
+            else:
+                with torch.no_grad():
+                    y_hat = modules["generator"](batch["mel"])
             fake = y_hat.detach()
             loss_p = discriminator_loss(mpd(y)[0], mpd(fake)[0])
             loss_s = discriminator_loss(msd(y)[0], msd(fake)[0])
