@@ -378,6 +378,24 @@ def test_discriminator_warmup_keeps_the_generator_then_trains_both(prepared, tmp
     assert not (tmp_path / "bad").exists()
 
 
+def test_mel_only_trains_the_generator_alone(prepared, tmp_path, capsys):
+    run = tmp_path / "mel"
+    Trainer(VocoderTask(prepared, _tcfg(lr=1e-3, mel_only=True)), run, _loop(steps=2, ckpt_every=1)).fit()
+    assert "discriminators unused" in capsys.readouterr().out
+    st1, st2 = (torch.load(run / f"checkpoints/state_{s:07d}.pt", weights_only=True) for s in (1, 2))
+    for name in ("mpd", "msd"):  # never stepped
+        assert all(torch.equal(v, st2["modules"][name][k]) for k, v in st1["modules"][name].items())
+    assert not st2["optimizers"]["discriminator"]["state"] and st2["optimizers"]["generator"]["state"]
+    assert any(not torch.equal(v, st2["modules"]["generator"][k]) for k, v in st1["modules"]["generator"].items())
+    rows = [r for r in _rows(run) if r["split"] == "train"]
+    assert all(r.keys() >= {"mel_l1", "total"} and "disc" not in r and "adv" not in r for r in rows)
+    assert rows[0]["total"] == pytest.approx(45 * rows[0]["mel_l1"], rel=1e-5)
+    assert main(["train", "vocoder", str(prepared), "-o", str(tmp_path / "bad"), "--mel-only",
+                 "--warmup-discriminators", "3"]) == 1
+    assert "--mel-only trains no discriminators" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+
+
 def test_cli_audio_paths_and_errors(prepared, tmp_path):
     old = tmp_path / "old_prepared"  # a manifest written before audio paths were recorded
     old.mkdir()

@@ -209,6 +209,9 @@ def _parser() -> argparse.ArgumentParser:
     vt.add_argument("--warmup-discriminators", type=int, default=0, metavar="N",
                     help="train only the discriminators for the first N steps, the generator frozen (for a "
                          "generator whose discriminators were not saved, e.g. lj_v1; default 0)")
+    vt.add_argument("--mel-only", action="store_true",
+                    help="train the generator on the mel L1 loss alone, no discriminators (a short fine-tune "
+                         "of a pretrained generator to another model's mels)")
     _loop_arguments(vt, ema=0.0, every=1000)
 
     b = sub.add_parser("bench", help="measured speed: FastPitch, vocoder, text to speech, time to first audio",
@@ -626,17 +629,19 @@ def cmd_train_vocoder(args) -> int:
         raise CliError(f"--val-clips must be >= 0, got {args.val_clips}")
     if args.warmup_discriminators < 0:
         raise CliError(f"--warmup-discriminators must be >= 0, got {args.warmup_discriminators}")
+    if args.mel_only and args.warmup_discriminators:
+        raise CliError("--mel-only trains no discriminators: drop --warmup-discriminators")
     tcfg = VocoderTrainConfig(config=args.config, discriminators=args.discriminators, init_from=args.init_from,
                               init_discriminators=args.init_discriminators, data=args.data,
                               mels_from=args.mels_from, segment_size=args.segment_size, lr=args.lr,
                               lr_decay=args.lr_decay, val_clips=args.val_clips,
-                              warmup_discriminators=args.warmup_discriminators)
+                              warmup_discriminators=args.warmup_discriminators, mel_only=args.mel_only)
     task = VocoderTask(args.prepared, tcfg, seed=args.seed)
     info = {"task": "vocoder", "prepared": str(Path(args.prepared).resolve()), "generator": task.gen_config.to_dict(),
             "audio": task.mel_config.to_dict(), "init_from": args.init_from,
             "init_discriminators": args.init_discriminators, "mels_from": args.mels_from,
             "segment_size": args.segment_size, "lr": args.lr, "lr_decay": args.lr_decay,
-            "warmup_discriminators": args.warmup_discriminators}
+            "warmup_discriminators": args.warmup_discriminators, "mel_only": args.mel_only}
     previous = Path(args.output) / "run.json"
     if args.resume and previous.is_file():  # the generator and its mels must be those the run began with
         import json

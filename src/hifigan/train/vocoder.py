@@ -53,6 +53,7 @@ class VocoderTrainConfig:
     lr_decay: float = 0.999             # per epoch
     val_clips: int = 8
     warmup_discriminators: int = 0      # first steps that train only the discriminators (generator frozen)
+    mel_only: bool = False              # the generator on the mel L1 loss alone; discriminators unused
     loss: VocoderLossWeights = field(default_factory=VocoderLossWeights)
 
 
@@ -263,6 +264,8 @@ class VocoderTask(Task):
                 m.load_state_dict(self.init_disc[name])
             self.messages.append(f"discriminators from {self.init_disc['path']} ({self.init_disc['layout']}'s layout"
                                  f"{', their pooling' if self.init_disc['layout'] == 'nvidia' else ''})")
+        elif self.tcfg.mel_only:
+            self.messages.append("discriminators unused (mel loss only)")
         elif self.init_state is not None:
             self.messages.append("discriminators fresh (no discriminator file)")
         for msg in self.messages:
@@ -285,6 +288,8 @@ class VocoderTask(Task):
     def active_phases(self, step: int) -> tuple[str, ...]:
         # fresh discriminators next to a trained generator: let them learn its output first, so
         # that their early, random feedback does not pull the generator off
+        if self.tcfg.mel_only:
+            return ("generator",)
         return ("discriminator",) if step <= self.tcfg.warmup_discriminators else self.phases
 
     def lr_scale(self, step: int, epoch: int = 0) -> float:
@@ -327,13 +332,18 @@ class VocoderTask(Task):
             loss_s = discriminator_loss(msd(y)[0], msd(fake)[0])
             total = loss_p + loss_s
             return total, {"disc": total, "disc_mpd": loss_p, "disc_msd": loss_s}
-        y_hat = batch.pop("_y_hat")
+        y_hat = batch.pop("_y_hat", None)
+        if y_hat is None:                                  # no discriminator phase this step
+            y_hat = modules["generator"](batch["mel"])
         w = self.tcfg.loss
         with torch.no_grad():
             mel_y = self._mel_of(y)
+        mel_l1 = F.l1_loss(self._mel_of(y_hat), mel_y)
+        if self.tcfg.mel_only:
+            return w.mel * mel_l1, {"total": w.mel * mel_l1, "mel_l1": mel_l1}
+        with torch.no_grad():
             _, real_p = mpd(y)
             _, real_s = msd(y)
-        mel_l1 = F.l1_loss(self._mel_of(y_hat), mel_y)
         score_p, fake_p = mpd(y_hat)
         score_s, fake_s = msd(y_hat)
         adv = generator_adversarial_loss(score_p) + generator_adversarial_loss(score_s)
