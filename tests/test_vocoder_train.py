@@ -21,7 +21,8 @@ from hifigan.cli import main
 from hifigan.models import Generator
 from hifigan.train.data import PrepareConfig, prepare
 from hifigan.train.discriminators import DiscriminatorConfig, MultiPeriodDiscriminator, MultiScaleDiscriminator
-from hifigan.train.losses import discriminator_loss, feature_matching_loss, generator_adversarial_loss
+from hifigan.train.losses import (VocoderLossWeights, discriminator_loss, feature_matching_loss,
+                                  generator_adversarial_loss)
 from hifigan.train.trainer import LoopConfig, Trainer, TrainingError
 from hifigan.train.vocoder import VocoderTask, VocoderTrainConfig, load_moments
 
@@ -378,9 +379,9 @@ def test_discriminator_warmup_keeps_the_generator_then_trains_both(prepared, tmp
     assert not (tmp_path / "bad").exists()
 
 
-def test_mel_only_trains_the_generator_alone(prepared, tmp_path, capsys):
+def test_no_discriminators_trains_the_generator_alone(prepared, tmp_path, capsys):
     run = tmp_path / "mel"
-    Trainer(VocoderTask(prepared, _tcfg(lr=1e-3, mel_only=True)), run, _loop(steps=2, ckpt_every=1)).fit()
+    Trainer(VocoderTask(prepared, _tcfg(lr=1e-3, no_discriminators=True)), run, _loop(steps=2, ckpt_every=1)).fit()
     assert "discriminators unused" in capsys.readouterr().out
     st1, st2 = (torch.load(run / f"checkpoints/state_{s:07d}.pt", weights_only=True) for s in (1, 2))
     for name in ("mpd", "msd"):  # never stepped
@@ -390,9 +391,59 @@ def test_mel_only_trains_the_generator_alone(prepared, tmp_path, capsys):
     rows = [r for r in _rows(run) if r["split"] == "train"]
     assert all(r.keys() >= {"mel_l1", "total"} and "disc" not in r and "adv" not in r for r in rows)
     assert rows[0]["total"] == pytest.approx(45 * rows[0]["mel_l1"], rel=1e-5)
-    assert main(["train", "vocoder", str(prepared), "-o", str(tmp_path / "bad"), "--mel-only",
+    assert main(["train", "vocoder", str(prepared), "-o", str(tmp_path / "bad"), "--no-discriminators",
                  "--warmup-discriminators", "3"]) == 1
-    assert "--mel-only trains no discriminators" in capsys.readouterr().err
+    assert "exclude each other" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+
+
+def _stft_magnitude_numpy(x, n_fft, hop, win):
+    """|STFT| by hand: reflect padding n_fft/2, a periodic Hann of win samples centred in n_fft."""
+    w = np.zeros(n_fft)
+    start = (n_fft - win) // 2
+    w[start:start + win] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win) / win)
+    xp = np.pad(x, n_fft // 2, mode="reflect")
+    frames = np.stack([xp[i:i + n_fft] * w for i in range(0, len(xp) - n_fft + 1, hop)])
+    return np.sqrt(np.maximum(np.abs(np.fft.rfft(frames, axis=1)) ** 2, 1e-7)).T
+
+
+def test_multi_resolution_stft_loss_against_numpy():
+    from hifigan.train.losses import STFT_RESOLUTIONS, multi_resolution_stft_loss, stft_magnitude
+
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal((2, 6000)) * 0.3
+    y_hat = y + 0.1 * rng.standard_normal((2, 6000))
+    sc_ref = mag_ref = 0.0
+    for n_fft, hop, win in STFT_RESOLUTIONS:
+        a = np.stack([_stft_magnitude_numpy(v, n_fft, hop, win) for v in y_hat])
+        b = np.stack([_stft_magnitude_numpy(v, n_fft, hop, win) for v in y])
+        got = stft_magnitude(torch.tensor(y[0], dtype=torch.float32)[None], n_fft, hop, win)[0].double().numpy()
+        np.testing.assert_allclose(got, b[0], rtol=1e-3, atol=1e-4)
+        sc_ref += np.linalg.norm(b - a) / np.linalg.norm(b) / 3
+        mag_ref += np.mean(np.abs(np.log(a) - np.log(b))) / 3
+    sc, mag = multi_resolution_stft_loss(torch.tensor(y_hat, dtype=torch.float32), torch.tensor(y, dtype=torch.float32))
+    assert float(sc) == pytest.approx(sc_ref, rel=1e-4) and float(mag) == pytest.approx(mag_ref, rel=1e-4)
+    zero = multi_resolution_stft_loss(torch.tensor(y, dtype=torch.float32), torch.tensor(y, dtype=torch.float32))
+    assert float(zero[0]) == 0 and float(zero[1]) == 0
+
+
+def test_stft_loss_joins_the_generator_loss(prepared, tmp_path, capsys):
+    run = tmp_path / "stft"
+    with pytest.raises(TrainingError, match="segment-size above 1024"):
+        VocoderTask(prepared, _tcfg(loss=VocoderLossWeights(stft=2.5)))
+    Trainer(VocoderTask(prepared, _tcfg(no_discriminators=True, segment_size=2048,
+                                        loss=VocoderLossWeights(stft=2.5))), run,
+            _loop(steps=1)).fit()
+    r = [r for r in _rows(run) if r["split"] == "train"][0]
+    assert r["total"] == pytest.approx(45 * r["mel_l1"] + 2.5 * (r["stft_sc"] + r["stft_mag"]), rel=1e-5)
+    Trainer(VocoderTask(prepared, _tcfg(segment_size=2048, loss=VocoderLossWeights(stft=2.5))), tmp_path / "gan",
+            _loop(steps=1)).fit()
+    r = [r for r in _rows(tmp_path / "gan") if r["split"] == "train"][0]
+    assert r["total"] == pytest.approx(45 * r["mel_l1"] + 2.5 * (r["stft_sc"] + r["stft_mag"]) + r["adv"] + r["fm"],
+                                       rel=1e-5)
+    for bad in ("-1", "nan"):
+        assert main(["train", "vocoder", str(prepared), "-o", str(tmp_path / "bad"), "--stft-loss", bad]) == 1
+        assert "--stft-loss must be" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
 
 

@@ -209,9 +209,12 @@ def _parser() -> argparse.ArgumentParser:
     vt.add_argument("--warmup-discriminators", type=int, default=0, metavar="N",
                     help="train only the discriminators for the first N steps, the generator frozen (for a "
                          "generator whose discriminators were not saved, e.g. lj_v1; default 0)")
-    vt.add_argument("--mel-only", action="store_true",
-                    help="train the generator on the mel L1 loss alone, no discriminators (a short fine-tune "
-                         "of a pretrained generator to another model's mels)")
+    vt.add_argument("--no-discriminators", action="store_true",
+                    help="train the generator on its mel L1 (and --stft-loss) alone, no discriminators (a "
+                         "short fine-tune of a pretrained generator to another model's mels)")
+    vt.add_argument("--stft-loss", type=float, default=0.0, metavar="W",
+                    help="add W x Parallel WaveGAN's multi-resolution STFT loss (spectral convergence + log "
+                         "magnitude, 3 resolutions) to the generator's loss (default 0: off, as the paper)")
     _loop_arguments(vt, ema=0.0, every=1000)
 
     b = sub.add_parser("bench", help="measured speed: FastPitch, vocoder, text to speech, time to first audio",
@@ -623,25 +626,31 @@ def _loop_config(args):
 
 def cmd_train_vocoder(args) -> int:
     from hifigan.train.trainer import Trainer
+    from hifigan.train.losses import VocoderLossWeights
     from hifigan.train.vocoder import VocoderTask, VocoderTrainConfig
 
     if args.val_clips < 0:
         raise CliError(f"--val-clips must be >= 0, got {args.val_clips}")
     if args.warmup_discriminators < 0:
         raise CliError(f"--warmup-discriminators must be >= 0, got {args.warmup_discriminators}")
-    if args.mel_only and args.warmup_discriminators:
-        raise CliError("--mel-only trains no discriminators: drop --warmup-discriminators")
+    if not (math.isfinite(args.stft_loss) and args.stft_loss >= 0):
+        raise CliError(f"--stft-loss must be a finite number >= 0, got {args.stft_loss}")
+    if args.no_discriminators and args.warmup_discriminators:
+        raise CliError("--no-discriminators and --warmup-discriminators exclude each other")
     tcfg = VocoderTrainConfig(config=args.config, discriminators=args.discriminators, init_from=args.init_from,
                               init_discriminators=args.init_discriminators, data=args.data,
                               mels_from=args.mels_from, segment_size=args.segment_size, lr=args.lr,
                               lr_decay=args.lr_decay, val_clips=args.val_clips,
-                              warmup_discriminators=args.warmup_discriminators, mel_only=args.mel_only)
+                              warmup_discriminators=args.warmup_discriminators,
+                              no_discriminators=args.no_discriminators,
+                              loss=VocoderLossWeights(stft=args.stft_loss))
     task = VocoderTask(args.prepared, tcfg, seed=args.seed)
     info = {"task": "vocoder", "prepared": str(Path(args.prepared).resolve()), "generator": task.gen_config.to_dict(),
             "audio": task.mel_config.to_dict(), "init_from": args.init_from,
             "init_discriminators": args.init_discriminators, "mels_from": args.mels_from,
             "segment_size": args.segment_size, "lr": args.lr, "lr_decay": args.lr_decay,
-            "warmup_discriminators": args.warmup_discriminators, "mel_only": args.mel_only}
+            "warmup_discriminators": args.warmup_discriminators, "no_discriminators": args.no_discriminators,
+            "stft_loss": args.stft_loss}
     previous = Path(args.output) / "run.json"
     if args.resume and previous.is_file():  # the generator and its mels must be those the run began with
         import json

@@ -110,10 +110,36 @@ def feature_matching_loss(real_fmaps, fake_fmaps) -> torch.Tensor:
     return 2 * total
 
 
+STFT_RESOLUTIONS = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))  # Parallel WaveGAN's (n_fft, hop, win)
+
+
+def stft_magnitude(x: torch.Tensor, n_fft: int, hop: int, win: int) -> torch.Tensor:
+    """``|STFT(x)|`` of ``x [B, T]`` (Hann window of ``win`` samples centred in ``n_fft``, reflect
+    padding), floored at ``sqrt(1e-7)`` so that its log stays finite."""
+    window = torch.hann_window(win, device=x.device, dtype=torch.float32)
+    spec = torch.stft(x.float(), n_fft, hop, win, window=window, center=True, pad_mode="reflect",
+                      return_complex=True)
+    return torch.sqrt((spec.real ** 2 + spec.imag ** 2).clamp_min(1e-7))
+
+
+def multi_resolution_stft_loss(y_hat: torch.Tensor, y: torch.Tensor,
+                               resolutions=STFT_RESOLUTIONS) -> tuple[torch.Tensor, torch.Tensor]:
+    """Parallel WaveGAN's auxiliary loss (Yamamoto et al., 2020), averaged over ``resolutions``:
+    spectral convergence ``||Y| - |Y_hat|||_F / ||Y|||_F`` and log-magnitude L1
+    ``mean |log|Y| - log|Y_hat|||``. Returns ``(convergence, log_magnitude)``."""
+    sc = mag = 0.0
+    for n_fft, hop, win in resolutions:
+        a, b = stft_magnitude(y_hat, n_fft, hop, win), stft_magnitude(y, n_fft, hop, win)
+        sc = sc + torch.linalg.norm(b - a) / torch.linalg.norm(b)
+        mag = mag + F.l1_loss(torch.log(a), torch.log(b))
+    return sc / len(resolutions), mag / len(resolutions)
+
+
 @dataclass
 class VocoderLossWeights:
     """The paper's weights: adversarial 1, feature matching 2 (inside the loss, as the authors'),
-    mel L1 45."""
+    mel L1 45; the multi-resolution STFT loss (not in the paper) off."""
     mel: float = 45.0
     adversarial: float = 1.0
     feature: float = 1.0
+    stft: float = 0.0

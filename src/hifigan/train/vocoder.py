@@ -29,7 +29,8 @@ from hifigan.train.data import DatasetError, load_manifest, read_dataset
 from hifigan.train.discriminators import PRESETS as DISCRIMINATOR_PRESETS
 from hifigan.train.discriminators import DiscriminatorConfig, MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.train.losses import (VocoderLossWeights, discriminator_loss, feature_matching_loss,
-                                  generator_adversarial_loss)
+                                  generator_adversarial_loss, multi_resolution_stft_loss,
+                                  STFT_RESOLUTIONS)
 from hifigan.train.trainer import Task, TrainingError, read_json_config
 
 # a generator small enough for tests (hop 256, as the data)
@@ -53,7 +54,7 @@ class VocoderTrainConfig:
     lr_decay: float = 0.999             # per epoch
     val_clips: int = 8
     warmup_discriminators: int = 0      # first steps that train only the discriminators (generator frozen)
-    mel_only: bool = False              # the generator on the mel L1 loss alone; discriminators unused
+    no_discriminators: bool = False     # the generator on its regression losses alone (mel L1, STFT)
     loss: VocoderLossWeights = field(default_factory=VocoderLossWeights)
 
 
@@ -204,6 +205,10 @@ class VocoderTask(Task):
         if tcfg.segment_size % g.hop_length or tcfg.segment_size <= (m.n_fft - m.hop_length) // 2:
             raise TrainingError(f"--segment-size {tcfg.segment_size} must be a multiple of the hop {g.hop_length} "
                                 f"above {(m.n_fft - m.hop_length) // 2} samples (the loss mel's padding)")
+        longest = max(n for n, _, _ in STFT_RESOLUTIONS)
+        if tcfg.loss.stft and tcfg.segment_size <= longest // 2:
+            raise TrainingError(f"--stft-loss needs --segment-size above {longest // 2} samples (its {longest}-point "
+                                f"FFT's padding), got {tcfg.segment_size}")
         self.loss_mel = loss_mel_config(self.mel_config)
         self.paths = audio_paths(self.manifest, self.root, tcfg.data)
         if tcfg.mels_from:
@@ -264,8 +269,8 @@ class VocoderTask(Task):
                 m.load_state_dict(self.init_disc[name])
             self.messages.append(f"discriminators from {self.init_disc['path']} ({self.init_disc['layout']}'s layout"
                                  f"{', their pooling' if self.init_disc['layout'] == 'nvidia' else ''})")
-        elif self.tcfg.mel_only:
-            self.messages.append("discriminators unused (mel loss only)")
+        elif self.tcfg.no_discriminators:
+            self.messages.append("discriminators unused (--no-discriminators)")
         elif self.init_state is not None:
             self.messages.append("discriminators fresh (no discriminator file)")
         for msg in self.messages:
@@ -288,7 +293,7 @@ class VocoderTask(Task):
     def active_phases(self, step: int) -> tuple[str, ...]:
         # fresh discriminators next to a trained generator: let them learn its output first, so
         # that their early, random feedback does not pull the generator off
-        if self.tcfg.mel_only:
+        if self.tcfg.no_discriminators:
             return ("generator",)
         return ("discriminator",) if step <= self.tcfg.warmup_discriminators else self.phases
 
@@ -339,8 +344,14 @@ class VocoderTask(Task):
         with torch.no_grad():
             mel_y = self._mel_of(y)
         mel_l1 = F.l1_loss(self._mel_of(y_hat), mel_y)
-        if self.tcfg.mel_only:
-            return w.mel * mel_l1, {"total": w.mel * mel_l1, "mel_l1": mel_l1}
+        total, parts = w.mel * mel_l1, {"mel_l1": mel_l1}
+        if w.stft:
+            with torch.autocast(y.device.type, enabled=False):
+                sc, mag = multi_resolution_stft_loss(y_hat[:, 0].float(), y[:, 0].float())
+            total = total + w.stft * (sc + mag)
+            parts.update(stft_sc=sc, stft_mag=mag)
+        if self.tcfg.no_discriminators:
+            return total, {"total": total, **parts}
         with torch.no_grad():
             _, real_p = mpd(y)
             _, real_s = msd(y)
@@ -348,8 +359,8 @@ class VocoderTask(Task):
         score_s, fake_s = msd(y_hat)
         adv = generator_adversarial_loss(score_p) + generator_adversarial_loss(score_s)
         fm = feature_matching_loss(real_p, fake_p) + feature_matching_loss(real_s, fake_s)
-        total = w.adversarial * adv + w.feature * fm + w.mel * mel_l1
-        return total, {"total": total, "mel_l1": mel_l1, "adv": adv, "fm": fm}
+        total = total + w.adversarial * adv + w.feature * fm
+        return total, {"total": total, **parts, "adv": adv, "fm": fm}
 
     def validate(self, modules, loader, step, log):
         """Copy-synthesis of whole held-out clips: the mean mel L1 (the loss mel) against the
