@@ -625,8 +625,8 @@ def _loop_config(args):
 
 
 def cmd_train_vocoder(args) -> int:
-    from hifigan.train.trainer import Trainer
     from hifigan.train.losses import VocoderLossWeights
+    from hifigan.train.trainer import Trainer
     from hifigan.train.vocoder import VocoderTask, VocoderTrainConfig
 
     if args.val_clips < 0:

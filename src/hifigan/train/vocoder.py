@@ -1,6 +1,9 @@
 """``hifigan train vocoder``: HiFi-GAN (generator, multi-period and multi-scale discriminators) as
 a two-phase :class:`Task`: each step updates the discriminators on real audio and the generator's
 output, then the generator on LSGAN + feature matching x2 + mel L1 x45 (the authors' ``train.py``).
+Options for fine-tuning: the discriminators alone for the first steps (``warmup_discriminators``),
+no discriminators at all (``no_discriminators``), Parallel WaveGAN's multi-resolution STFT loss
+added (``loss.stft``).
 
 Data: a prepared folder (``hifigan prepare``) for the clip list, split and audio settings; the
 audio from each clip's file (the manifest names it; older manifests need ``--data``, the dataset
@@ -28,9 +31,8 @@ from hifigan.models.hifigan import Generator, GeneratorConfig
 from hifigan.train.data import DatasetError, load_manifest, read_dataset
 from hifigan.train.discriminators import PRESETS as DISCRIMINATOR_PRESETS
 from hifigan.train.discriminators import DiscriminatorConfig, MultiPeriodDiscriminator, MultiScaleDiscriminator
-from hifigan.train.losses import (VocoderLossWeights, discriminator_loss, feature_matching_loss,
-                                  generator_adversarial_loss, multi_resolution_stft_loss,
-                                  STFT_RESOLUTIONS)
+from hifigan.train.losses import (STFT_RESOLUTIONS, VocoderLossWeights, discriminator_loss,
+                                  feature_matching_loss, generator_adversarial_loss, multi_resolution_stft_loss)
 from hifigan.train.trainer import Task, TrainingError, read_json_config
 
 # a generator small enough for tests (hop 256, as the data)
