@@ -3,10 +3,13 @@ MSE (each masked to the real frames or symbols), the attention CTC loss and the 
 loss with its warm-up."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
 from torch.nn import functional as F
+
+from hifigan.audio import MelConfig, magnitude_spectrogram
 
 
 def attention_ctc_loss(attn_logprob: torch.Tensor, text_lens, mel_lens, blank_logprob: float = -1.0):
@@ -114,12 +117,10 @@ STFT_RESOLUTIONS = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))  # Para
 
 
 def stft_magnitude(x: torch.Tensor, n_fft: int, hop: int, win: int) -> torch.Tensor:
-    """``|STFT(x)|`` of ``x [B, T]`` (Hann window of ``win`` samples centred in ``n_fft``, reflect
-    padding), floored at ``sqrt(1e-7)`` so that its log stays finite."""
-    window = torch.hann_window(win, device=x.device, dtype=torch.float32)
-    spec = torch.stft(x.float(), n_fft, hop, win, window=window, center=True, pad_mode="reflect",
-                      return_complex=True)
-    return torch.sqrt((spec.real ** 2 + spec.imag ** 2).clamp_min(1e-7))
+    """``|STFT(x)|`` of ``x [B, T]`` (the project's centred, reflect-padded STFT with a Hann window
+    of ``win`` samples), floored at ``sqrt(1e-7)`` so that its log stays finite."""
+    cfg = MelConfig(n_fft=n_fft, hop_length=hop, win_length=win, convention="tacotron")
+    return magnitude_spectrogram(x.float(), cfg).clamp_min(math.sqrt(1e-7))
 
 
 def multi_resolution_stft_loss(y_hat: torch.Tensor, y: torch.Tensor,
