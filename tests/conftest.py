@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from hifigan import cpu
 from hifigan.models import GeneratorConfig
 
 EXAMPLE_WAV = __import__("pathlib").Path(__file__).resolve().parents[1] / "examples" / "librivox_ill_disposed.wav"
@@ -53,6 +54,38 @@ def rng():
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+# Every test sees one CPU profile, whatever this machine is (hifigan.cpu): 'auto' means fp32 and the
+# vocoder takes the AVX2 layout on every machine, so no result depends on the CPU that CI lands on.
+# Tests of the other branches ask for them (cpu_profile / real_cpu); kernels that need the hardware
+# itself (int8) are skipped where it is missing, by hifigan.cpu.detected().
+PINNED_CPU = "avx2"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_cpu(monkeypatch):
+    monkeypatch.setenv(cpu.ENV, PINNED_CPU)
+
+
+@pytest.fixture
+def real_cpu(monkeypatch):
+    """This machine's own features (for tests that run hardware kernels)."""
+    monkeypatch.delenv(cpu.ENV, raising=False)
+    return cpu.detected()
+
+
+def needs_int8(test):
+    """Runs ``test`` on this machine's own features, and only where it multiplies int8 natively."""
+    skip = pytest.mark.skipif(not cpu.detected().int8, reason="no native int8 (AMX/VNNI) or no oneDNN int8 ops")
+    return pytest.mark.usefixtures("real_cpu")(skip(test))
+
+
+@pytest.fixture(params=sorted(cpu.PROFILES))
+def cpu_profile(request, monkeypatch):
+    """Run the test once as each CPU profile (amx, avx2, avx512_bf16), whatever this machine is."""
+    monkeypatch.setenv(cpu.ENV, request.param)
+    return cpu.PROFILES[request.param]
 
 
 def speechlike(seconds=1.0, sr=22050, seed=0):

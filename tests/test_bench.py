@@ -8,8 +8,8 @@ import torch
 from hifigan.bench import Result, bench, percentile
 from hifigan.cli import main
 from hifigan.errors import HifiganError
-from hifigan.models.int8 import int8_supported
 
+from conftest import needs_int8
 from test_precision import tiny_files  # noqa: F401  (the tiny FastPitch + generator checkpoint files)
 
 
@@ -46,7 +46,7 @@ def test_random_weights_of_a_named_size_take_the_default_voices_durations():
     assert r.audio_s == pytest.approx(ref.audio_s) and r.audio_s > 1.0
 
 
-@pytest.mark.skipif(not int8_supported(), reason="no native int8 here")
+@needs_int8
 def test_random_weights_run_in_int8_when_asked(monkeypatch):
     import hifigan.models.fastpitch as fpm
 

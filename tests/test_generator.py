@@ -282,7 +282,7 @@ def test_fp32_inference_takes_the_2d_layout_on_avx2_only_and_computes_the_same(a
         monkeypatch.setattr(hifigan_module, "two_d_layout", lambda *a: False)
         want = g(mel)
     monkeypatch.undo()
-    monkeypatch.setattr(hifigan_module, "_avx2_cpu", lambda: avx2)
+    monkeypatch.setenv("HIFIGAN_CPU", "avx2" if avx2 else "amx")
     calls = []
     conv2d = F.conv2d
     monkeypatch.setattr(F, "conv2d", lambda *a, **k: calls.append(1) or conv2d(*a, **k))

@@ -9,12 +9,11 @@ from hifigan import TextToSpeech
 from hifigan.acoustic import load_fastpitch
 from hifigan.cli import main
 from hifigan.errors import HifiganError
-from hifigan.models.int8 import Int8Linear, Int8TimeMajorConv, int8_supported, quantize_input, quantize_weight
+from hifigan.models.int8 import Int8Linear, Int8TimeMajorConv, quantize_input, quantize_weight
 
+from conftest import needs_int8
 from test_pipeline import TINY_FP, make_fastpitch
 from test_precision import tiny_files  # noqa: F401  (the tiny FastPitch + generator checkpoint files)
-
-needs_int8 = pytest.mark.skipif(not int8_supported(), reason="no native int8 (AMX/AVX512-VNNI) or no oneDNN int8 ops")
 
 
 def on_grid(shape, gen, lo=-90, hi=165, step=0.03):

@@ -1,9 +1,10 @@
 """Inference precision: what 'auto' picks, what each mode loads, and that bf16 stays close to fp32."""
+import numpy as np
 import pytest
 import torch
 
 import hifigan.precision as P
-from hifigan import TextToSpeech
+from hifigan import TextToSpeech, cpu
 from hifigan.audio import MelConfig
 from hifigan.checkpoints import save_fastpitch, save_generator
 from hifigan.cli import main
@@ -85,3 +86,39 @@ def test_from_pretrained_and_cli_take_a_precision(tiny_files, tmp_path, capsys, 
     assert "fp16 needs a CUDA device" in capsys.readouterr().err and not out.exists()
     assert main(["synthesize", "Hello there.", "-o", str(out), "--fastpitch", str(fp_path),
                  "--vocoder", str(voc_path), "--precision", "fp32"]) == 0 and out.exists()
+
+
+AUTO = {"amx": ("int8", "bf16"), "avx512_bf16": ("int8", "bf16"), "avx2": ("fp32", "fp32")}
+
+
+def test_each_cpu_branch_of_auto_and_the_cli_default_speaks_as_python_does(cpu_profile, tiny_files, tmp_path):
+    """Every branch, on whatever machine runs the suite (hifigan.cpu profiles): 'auto' picks what
+    precision.py documents for that CPU, and the CLI's default (auto) writes what
+    ``TextToSpeech.from_pretrained(precision="auto")`` says, to 16-bit rounding."""
+    import soundfile as sf
+
+    want = AUTO[cpu_profile.name]
+    assert (P.resolve_precision("auto", model="fastpitch"), P.resolve_precision("auto")) == want
+    fp_path, voc_path = tiny_files
+    tts = TextToSpeech.from_pretrained(fp_path, voc_path, precision="auto")
+    assert getattr(tts.fastpitch, "is_int8", False) == (want[0] == "int8")
+    assert next(tts.vocoder.parameters()).dtype == P.DTYPES[want[1]]
+    audio, sr = tts.synthesize("Hello there, how are you?")
+    out = tmp_path / "cli.wav"
+    assert main(["synthesize", "Hello there, how are you?", "-o", str(out), "--fastpitch", str(fp_path),
+                 "--vocoder", str(voc_path)]) == 0
+    wav, sr_cli = sf.read(str(out), dtype="float32")
+    assert sr_cli == sr and wav.shape == audio.shape
+    np.testing.assert_allclose(wav, audio, atol=1 / 16000)
+
+
+def test_hifigan_cpu_names_a_profile_or_fails_in_one_line(monkeypatch):
+    monkeypatch.setenv(cpu.ENV, "avx2")
+    assert cpu.features() == cpu.PROFILES["avx2"] and not P.cpu_has_native_bf16()
+    monkeypatch.setenv(cpu.ENV, "amx")
+    assert P.cpu_has_native_bf16() and P.cpu_has_native_int8()
+    monkeypatch.delenv(cpu.ENV)
+    assert cpu.features() == cpu.detected()
+    monkeypatch.setenv(cpu.ENV, "sse2")
+    with pytest.raises(HifiganError, match="HIFIGAN_CPU='sse2': use one of amx, avx512_bf16, avx2"):
+        P.resolve_precision("auto")

@@ -6,7 +6,6 @@ State-dict keys follow the authors' code: ``conv_pre``, ``ups.{i}``, ``resblocks
 """
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import asdict, dataclass, field
 
@@ -14,6 +13,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils import parametrizations, parametrize
+
+from hifigan import cpu
 
 LRELU_SLOPE = 0.1
 FINAL_LRELU_SLOPE = 0.01  # the authors call F.leaky_relu(x) with its default slope before conv_post
@@ -239,12 +240,7 @@ def two_d_layout(mel: torch.Tensor, weight_dtype: torch.dtype) -> bool:
     if weight_dtype == torch.bfloat16 or (torch.is_autocast_enabled("cpu")
                                           and torch.get_autocast_dtype("cpu") == torch.bfloat16):
         return True
-    return not torch.is_grad_enabled() and _avx2_cpu()
-
-
-@functools.cache
-def _avx2_cpu() -> bool:
-    return torch.backends.cpu.get_cpu_capability() == "AVX2"
+    return not torch.is_grad_enabled() and cpu.features().avx2_kernels
 
 
 def _crop(x: torch.Tensor, off: int, cone, i: int) -> tuple[torch.Tensor, int]:

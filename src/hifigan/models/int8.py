@@ -16,13 +16,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from hifigan.cpu import detected
+
 
 def int8_supported() -> bool:
-    """oneDNN's int8 linear exists in this torch build and the CPU multiplies int8 natively
-    (AMX or AVX512-VNNI; without them oneDNN's int8 is slower than float32)."""
-    cpu = torch.cpu
-    native = any(getattr(cpu, f, lambda: False)() for f in ("_is_amx_tile_supported", "_is_avx512_vnni_supported"))
-    return native and torch.backends.mkldnn.is_available() and hasattr(torch.ops.onednn, "qlinear_pointwise")
+    """oneDNN's int8 linear exists in this torch build and this CPU multiplies int8 natively
+    (AMX or VNNI; without them oneDNN's int8 is slower than float32 and saturates): the hardware
+    as detected, whatever profile ``HIFIGAN_CPU`` names."""
+    return detected().int8
 
 
 def quantize_weight(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
