@@ -657,3 +657,46 @@ def test_a_text_gets_the_same_output_alone_and_in_a_batch():
     torch.testing.assert_close(pitch_b[0, :, :5], pitch_a[0], atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(energy_b[0, :5], energy_a[0], atol=1e-5, rtol=1e-4)
     torch.testing.assert_close(mel_b[0, :, :12], mel_a[0], atol=1e-5, rtol=1e-4)
+
+
+CONTROLS = {  # each control of infer, as a caller would pass it for a whole batch
+    "pace": dict(pace=1.37),
+    "pitch shift (NVIDIA's example)": dict(pitch_transform=lambda p, lens, mean, std: p + 20 / std),
+    "pitch flatten, invert, amplify": dict(pitch_transform=lambda p, lens, mean, std: -1.7 * p + 0.5),
+    "pitch by length": dict(pitch_transform=lambda p, lens, mean, std: p + lens.view(-1, 1, 1) / 10),
+    "speaker": dict(speaker=2),
+}
+
+
+@pytest.mark.parametrize("control", list(CONTROLS) + ["energy scaled", "speaker per row"])
+def test_every_control_leaves_a_text_in_a_batch_as_it_is_alone(control):
+    """Three texts of 13, 9 and 5 symbols: each padded row equals the text alone, under each control
+    (the unpadded text alone is what NVIDIA's infer computes). Before the pitch and energy were zeroed
+    at the padding, a shifted pitch reached the last symbols through the embedding's convolution."""
+    m = _tiny_model(FastPitchConfig.from_dict({**TINY.to_dict(), "n_speakers": 3}), seed=4)
+    with torch.no_grad():
+        m.pitch_emb.bias.add_(1.0)  # biases large enough that a leak would show
+        m.energy_emb.bias.add_(1.0)
+        m.duration_predictor.fc.weight.mul_(0.1)  # durations that vary, about 3 frames, never 0
+    lens = (13, 9, 5)
+    x = _text(lens, seed=7)
+    speakers = torch.tensor([2, 0, 1])
+
+    def run(inputs, rows):
+        if control == "energy scaled":  # the pipeline's energy control: a second pass with energy_tgt
+            _, _, dur, pitch, energy = _infer(m, inputs)
+            return _infer(m, inputs, dur_tgt=dur, pitch_tgt=pitch, energy_tgt=energy * 1.8 + 0.3)
+        if control == "speaker per row":
+            return _infer(m, inputs, speaker=speakers[rows] if len(rows) > 1 else int(speakers[rows[0]]))
+        return _infer(m, inputs, **CONTROLS[control])
+
+    mel_b, len_b, dur_b, pitch_b, _ = run(x, [0, 1, 2])
+    plain, plain_lens, *_ = _infer(m, x)
+    for i, n in enumerate(lens):
+        mel_a, len_a, dur_a, pitch_a, _ = run(x[i:i + 1, :n], [i])
+        assert int(len_b[i]) == int(len_a[0]) > 0
+        torch.testing.assert_close(dur_b[i, :n], dur_a[0], atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(pitch_b[i, :, :n], pitch_a[0], atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(mel_b[i, :, :int(len_a[0])], mel_a[0], atol=1e-5, rtol=1e-4)
+    n = int(plain_lens[0])  # the control did something to the first text
+    assert int(len_b[0]) != n or not torch.allclose(mel_b[0, :, :n], plain[0, :, :n])

@@ -476,3 +476,19 @@ def test_pipeline_vocoder_batch_size_changes_nothing_but_speed(tiny_tts):
                            vocoder_batch_size=4).synthesize_utterances(texts)
     for a, b in zip(one, batched):
         np.testing.assert_allclose(b.audio, a.audio, atol=1e-5)
+
+
+@pytest.mark.parametrize("kw", [dict(pace=0.8), dict(pitch=PitchTransform(shift_hz=40.0)),
+                                dict(pitch=PitchTransform(invert=True, amplify=1.5, shift_hz=-20.0)),
+                                dict(energy_scale=1.6), dict(speaker=1),
+                                dict(pace=1.2, pitch=PitchTransform(shift_hz=25.0), energy_scale=0.7, speaker=1)])
+def test_a_text_in_a_batch_sounds_as_it_does_alone_under_every_control(tiny_tts, kw):
+    """synthesize_utterances batches the sentences of several texts; with any control each text's
+    audio is the text's audio alone (one sentence in a batch of one: no padding)."""
+    texts = ["A much longer sentence, with quite a few words in it.", "Short.", "A medium one here."]
+    batched = tiny_tts.synthesize_utterances(texts, **kw)
+    for text, utt in zip(texts, batched):
+        (alone,) = tiny_tts.synthesize_utterances([text], **kw)
+        assert utt.audio.shape == alone.audio.shape
+        torch.testing.assert_close(utt.mel, alone.mel, atol=1e-5, rtol=1e-4)
+        np.testing.assert_allclose(utt.audio, alone.audio, atol=1e-5)

@@ -710,14 +710,17 @@ class FastPitch(nn.Module):
             pitch_pred = pitch_transform(pitch_pred, enc_mask.sum(dim=(1, 2)), mean, std)
         pitch = pitch_pred if pitch_tgt is None else \
             _as_channels(pitch_tgt, self.config.pitch_conditioning_formants, inputs.size(1), "pitch_tgt")
-        enc_out = enc_out + time_major_conv1d(pitch.to(enc_out).transpose(1, 2), self.pitch_emb)
+        # zero at the padding before the embedding's convolution: a transform or a target that moves
+        # the padding (NVIDIA's does) would reach a shorter text's last symbols, so that a text in a
+        # batch would not sound as it does alone
+        enc_out = enc_out + time_major_conv1d(pitch.to(enc_out).transpose(1, 2) * enc_mask, self.pitch_emb)
 
         energy_pred = None
         if self.energy_conditioning:
             energy_pred = self.energy_predictor(enc_out, enc_mask).squeeze(-1)
             energy = energy_pred.unsqueeze(1) if energy_tgt is None else \
                 _as_channels(energy_tgt, 1, inputs.size(1), "energy_tgt")
-            enc_out = enc_out + time_major_conv1d(energy.to(enc_out).transpose(1, 2), self.energy_emb)
+            enc_out = enc_out + time_major_conv1d(energy.to(enc_out).transpose(1, 2) * enc_mask, self.energy_emb)
 
         if dur_tgt is not None:
             dur_tgt = torch.as_tensor(dur_tgt, device=inputs.device)
