@@ -71,9 +71,10 @@ def test_page_speaks_plays_and_draws_the_spectrogram(page, server, tmp_path):
     href = page.get_attribute("#download", "href")
     assert href.startswith("blob:") and page.get_attribute("#download", "download") == "speech.wav"
     # the downloaded file carries its real sizes
-    size = page.evaluate("async (u) => { const b = await (await fetch(u)).arrayBuffer(); "
-                         "return new DataView(b).getUint32(40, true); }", href)
-    assert size == 2 * len(samples)
+    riff, size, n = page.evaluate("async (u) => { const b = await (await fetch(u)).arrayBuffer(); "
+                                  "const v = new DataView(b); return [v.getUint32(4, true), v.getUint32(40, true), "
+                                  "b.byteLength]; }", href)
+    assert size == 2 * len(samples) == n - 44 and riff == n - 8
 
     # the spectrogram: the page's numbers against numpy's, then the picture
     spec = page.evaluate("""() => { const s = hifiganLast.spectrogram;

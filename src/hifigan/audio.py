@@ -13,6 +13,7 @@ Both then apply Slaney-style mel filters (librosa's default) and ``ln(clamp(x, 1
 from __future__ import annotations
 
 import functools
+import struct
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -185,17 +186,43 @@ def write_wav(path, audio, sample_rate: int, subtype: str = "PCM_16") -> Path:
     return path
 
 
-def pcm16(audio) -> bytes:
-    """Mono float audio in [-1, 1] -> little-endian 16-bit PCM bytes, scaled as :func:`write_wav` scales."""
+def to_int16(audio) -> np.ndarray:
+    """Mono float audio in [-1, 1] -> 16-bit samples, scaled as :func:`write_wav` scales (clipped,
+    rounded to nearest)."""
     x = np.asarray(audio.detach().cpu() if isinstance(audio, torch.Tensor) else audio, dtype=np.float32)
-    return np.rint(np.clip(x, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    return np.rint(np.clip(x, -1.0, 1.0) * 32767.0).astype("<i2")
 
 
-def wav_stream_header(sample_rate: int) -> bytes:
-    """The header of a 16-bit mono WAV whose length is not known yet (a stream): the RIFF and data
-    sizes are 0xFFFFFFFF, as ffmpeg and sox write them and read such streams to their end."""
-    import struct
+def pcm16(audio) -> bytes:
+    """Mono float audio in [-1, 1] -> little-endian 16-bit PCM bytes (:func:`to_int16`)."""
+    return to_int16(audio).tobytes()
 
+
+UNKNOWN_SIZE = 0xFFFFFFFF  # RIFF/data size of a WAV whose length is not known when its header is sent
+
+
+def wav_header(sample_rate: int, n_samples: int | None = None) -> bytes:
+    """The 44-byte header of a mono 16-bit PCM WAV of ``n_samples`` samples. ``None``: a stream whose
+    length is not known yet, with the RIFF and data sizes 0xFFFFFFFF, as ffmpeg and sox write them
+    and as readers that stream (libsndfile, browsers, ffmpeg) take to mean 'to the end'. Such a
+    header lies to tools that trust it (Python's ``wave`` reads a length of 27 hours), so only a
+    stream gets one: a file gets its true sizes, patched in once known (:func:`patch_wav_sizes`)."""
     rate = int(sample_rate)
-    return (b"RIFF" + struct.pack("<I", 0xFFFFFFFF) + b"WAVEfmt " +
-            struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16) + b"data" + struct.pack("<I", 0xFFFFFFFF))
+    if n_samples is None:
+        riff_size = data_size = UNKNOWN_SIZE
+    else:
+        data_size = 2 * int(n_samples)
+        riff_size = 36 + data_size
+    return (b"RIFF" + struct.pack("<I", riff_size) + b"WAVE"
+            + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, 2 * rate, 2, 16)
+            + b"data" + struct.pack("<I", data_size))
+
+
+def patch_wav_sizes(f, start: int, n_bytes: int) -> None:
+    """Write the true sizes into the :func:`wav_header` that begins at ``start`` in the seekable
+    binary file ``f``, followed by ``n_bytes`` of samples; ``f`` is left at its end."""
+    f.seek(start + 4)
+    f.write(struct.pack("<I", 36 + n_bytes))
+    f.seek(start + 40)
+    f.write(struct.pack("<I", n_bytes))
+    f.seek(start + 44 + n_bytes)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import sys
 from pathlib import Path
@@ -82,7 +83,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--plot", metavar="PNG", help="spectrogram picture: a .png for TEXT, a folder for -i")
     s.add_argument("--stream", nargs="?", const="wav", choices=["wav", "pcm"],
                    help="with TEXT and -o -: write the audio to stdout while it is being made, as a WAV "
-                        "(16-bit, length 0xFFFFFFFF) or raw 16-bit little-endian PCM ('--stream pcm')")
+                        "(16-bit; its sizes read 0xFFFFFFFF on a pipe and are filled in at the end when stdout "
+                        "is a file) or raw 16-bit little-endian PCM ('--stream pcm')")
     s.add_argument("--cmudict", metavar="PATH", help="a cmudict-0.7b file instead of the packaged dictionary")
     s.add_argument("--heteronyms", default="context", choices=["context", "letters"],
                    help="words like 'wind', 'read', 'lives': read by the words around them (default), or left as "
@@ -500,7 +502,7 @@ def _text_options(args) -> dict:
 
 
 def _stream(args) -> int:
-    from hifigan.audio import pcm16, wav_stream_header
+    from hifigan.audio import patch_wav_sizes, pcm16, wav_header
     from hifigan.errors import HifiganError
     from hifigan.pipeline import PitchTransform, TextToSpeech
 
@@ -518,19 +520,40 @@ def _stream(args) -> int:
         first = next(pieces)  # a bad text fails here, before a byte is written
     except HifiganError as e:
         raise CliError(str(e)) from None
+    start = _patchable_offset(out) if args.stream == "wav" else None
     try:
         if args.stream == "wav":
-            out.write(wav_stream_header(tts.sample_rate))
-        out.write(pcm16(first))
-        out.flush()
-        for piece in pieces:
-            out.write(pcm16(piece))
+            out.write(wav_header(tts.sample_rate))  # sizes unknown until the end
+        written = 0
+        for piece in itertools.chain([first], pieces):
+            data = pcm16(piece)
+            out.write(data)
+            out.flush()
+            written += len(data)
+        if start is not None:  # stdout is a file (`> out.wav`): give it its true sizes
+            patch_wav_sizes(out, start, written)
             out.flush()
     except BrokenPipeError:  # the reader has gone (e.g. `| head -c`): not an error of ours
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
     return 0
+
+
+def _patchable_offset(out) -> int | None:
+    """Where a WAV header written now to ``out`` begins, if it can be rewritten at the end (a
+    regular file, not opened for appending); else None (a pipe or terminal keeps 0xFFFFFFFF)."""
+    import fcntl
+    import os
+    import stat
+
+    try:
+        fd = out.fileno()
+        if not stat.S_ISREG(os.fstat(fd).st_mode) or fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_APPEND:
+            return None
+        return out.tell()
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def cmd_export(args) -> int:

@@ -207,32 +207,41 @@ def create_app(voices: dict[str, TextToSpeech], config: ServeConfig | None = Non
             raise ApiError(413, f"{param} is {len(text)} characters; the limit is {config.max_chars}", param)
         return text
 
-    async def speak(text: str, voice: str, options: Options, fmt: str) -> Response:
+    async def speak(text: str, voice: str, options: Options, fmt: str, stream: bool) -> Response:
+        """The audio of ``text`` as ``fmt``: streamed as it is made (``stream``, WAV or PCM), else
+        one complete file with its true sizes and a Content-Length."""
         try:
             job = engine.submit(voice, text, options)
         except Busy as e:
             raise ApiError(503, str(e), headers={"Retry-After": str(e.retry_after)}) from None
+        parts = []
         try:
-            first = await job.next()  # errors in the first sentence still get a proper status
+            chunk = await job.next()  # errors in the first sentence still get a proper status
+            if not stream:  # and so do all errors of a complete file
+                while chunk is not DONE:
+                    parts.append(encode.to_int16(chunk))
+                    chunk = await job.next()
         except SynthesisTimeout as e:
+            job.cancel()
             raise ApiError(503, str(e), headers={"Retry-After": str(engine.retry_after())}) from None
         except HifiganError as e:
+            job.cancel()
             raise ApiError(400, str(e), "input") from None
         except BaseException:
             job.cancel()
             raise
         sr = engine.voices[voice].sample_rate
         headers = {"X-Sample-Rate": str(sr), "Cache-Control": "no-store"}
-        if fmt in encode.STREAMED:
-            body = stream_chunks(job, first, sr, fmt)
-        else:
-            body = whole_file(job, first, sr, fmt)
-        return StreamingResponse(body, media_type=encode.MEDIA_TYPES[fmt], headers=headers)
+        if stream:
+            return StreamingResponse(stream_chunks(job, chunk, sr, fmt), media_type=encode.MEDIA_TYPES[fmt],
+                                     headers=headers)
+        data = await asyncio.to_thread(encode.encode_whole, np.concatenate(parts), sr, fmt)
+        return Response(data, media_type=encode.MEDIA_TYPES[fmt], headers=headers)
 
     async def stream_chunks(job: Job, first, sr: int, fmt: str):
         try:
             if fmt == "wav":
-                yield encode.wav_header(sr)
+                yield encode.wav_header(sr)  # sizes unknown: 'to the end' (OpenAI's API streams so too)
             chunk = first
             while chunk is not DONE:
                 yield encode.to_int16(chunk).tobytes()
@@ -242,18 +251,6 @@ def create_app(voices: dict[str, TextToSpeech], config: ServeConfig | None = Non
         finally:
             job.cancel()  # no-op when done; stops the job when the client went away
 
-    async def whole_file(job: Job, first, sr: int, fmt: str):
-        try:
-            parts, chunk = [], first
-            while chunk is not DONE:
-                parts.append(encode.to_int16(chunk))
-                chunk = await job.next()
-        except Exception as e:
-            raise StreamCut(str(e)) from None
-        finally:
-            job.cancel()
-        yield await asyncio.to_thread(encode.encode_whole, np.concatenate(parts), sr, fmt)
-
     def options(speed: float = 1.0, pitch_shift_hz: float = 0.0) -> Options:
         return Options(pace=speed, pitch_shift_hz=pitch_shift_hz, denoise=config.denoise)
 
@@ -262,8 +259,10 @@ def create_app(voices: dict[str, TextToSpeech], config: ServeConfig | None = Non
     @app.post("/v1/audio/speech", dependencies=[Depends(authorized)], tags=["speech"],
               response_class=Response, responses={200: {"content": {t: {} for t in encode.MEDIA_TYPES.values()}}})
     async def openai_speech(req: SpeechRequest):
-        """OpenAI-compatible speech. WAV and PCM stream as the audio is made (a WAV's sizes read
-        0xFFFFFFFF: 'to the end'); FLAC and MP3 come once complete."""
+        """OpenAI-compatible speech. WAV and PCM stream as the audio is made, as OpenAI's API streams
+        them: a WAV's RIFF and data sizes read 0xFFFFFFFF ('to the end'; browsers, ffmpeg and
+        libsndfile read it whole, Python's ``wave`` does not). FLAC and MP3 come once complete. For
+        a WAV file with its true sizes, use ``GET /api/tts``."""
         fmt = req.response_format or ("mp3" if encode.mp3_available() else "wav")
         if fmt not in encode.formats():
             raise ApiError(400, f"response_format {fmt!r} needs an encoder this server lacks: use one of "
@@ -272,7 +271,7 @@ def create_app(voices: dict[str, TextToSpeech], config: ServeConfig | None = Non
             raise ApiError(400, "speed and pitch_shift_hz must be finite numbers", "speed")
         text = check_text(req.input, "input")
         voice = voice_name(req.voice, "voice")
-        return await speak(text, voice, options(req.speed, req.pitch_shift_hz), fmt)
+        return await speak(text, voice, options(req.speed, req.pitch_shift_hz), fmt, stream=fmt in encode.STREAMED)
 
     @app.get("/api/tts", dependencies=[Depends(authorized)], tags=["speech"], response_class=Response,
              responses={200: {"content": {"audio/wav": {}}}})
@@ -280,10 +279,10 @@ def create_app(voices: dict[str, TextToSpeech], config: ServeConfig | None = Non
                         speaker_id: str = Query("", description="a voice name (empty: the default voice)"),
                         style_wav: str = Query("", description="ignored (Coqui TTS's parameter)"),
                         language_id: str = Query("", description="ignored (Coqui TTS's parameter)")):
-        """Coqui TTS's server endpoint: a WAV, streamed."""
+        """Coqui TTS's server endpoint: a complete WAV file with its true sizes, as Coqui's sends."""
         text = check_text(text, "text")
         voice = voice_name(speaker_id, "speaker_id")
-        return await speak(text, voice, options(), "wav")
+        return await speak(text, voice, options(), "wav", stream=False)
 
     @app.get("/v1/voices", dependencies=[Depends(authorized)], tags=["info"])
     async def list_voices():
