@@ -10,7 +10,7 @@ from hifigan.checkpoints import (is_safetensors, load_generator_checkpoint, norm
                                  save_generator)
 from hifigan.errors import CheckpointError
 from hifigan.models import PRESETS, Generator
-from hifigan.vocoder import load_vocoder
+from hifigan.loaders import load_vocoder
 
 
 def _trained_like(config, weight_norm=True):

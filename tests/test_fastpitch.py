@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from hifigan.acoustic import load_fastpitch
+from hifigan.loaders import load_fastpitch
 from hifigan.checkpoints import load_fastpitch_checkpoint, save_fastpitch, save_generator
 from hifigan.errors import CheckpointError
 from hifigan.models.fastpitch import (FastPitch, FastPitchConfig, MultiHeadAttn, average_pitch,

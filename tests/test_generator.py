@@ -5,7 +5,7 @@ from conftest import EXAMPLE_WAV, TINY, TINY2, reference_generator
 from hifigan.checkpoints import normalize_generator_state_dict
 from hifigan.models import PRESETS, Generator, GeneratorConfig
 from hifigan.models import hifigan as hifigan_module
-from hifigan.vocoder import load_vocoder
+from hifigan.loaders import load_vocoder
 
 
 def n_params(m):

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 import hifigan.precision as P
 from hifigan import TextToSpeech
-from hifigan.acoustic import load_fastpitch
+from hifigan.loaders import load_fastpitch
 from hifigan.cli import main
 from hifigan.errors import HifiganError
 from hifigan.models.int8 import Int8Linear, Int8TimeMajorConv, quantize_input, quantize_weight

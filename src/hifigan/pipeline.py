@@ -10,36 +10,17 @@ import numpy as np
 import torch
 
 from hifigan.audio import write_wav
+from hifigan.checkpoints import read_onnx_manifest
+from hifigan.controls import PitchTransform
 from hifigan.errors import HifiganError, TextError
+from hifigan.loaders import check_backend, is_export_folder, load_models
 from hifigan.postfilter import check_amount, sharpen as sharpen_mel
+from hifigan.pretrained import voice_sharpen
 from hifigan.text import TextProcessor, split_sentences
 from hifigan.text.processor import batch_by_length
 from hifigan.vocoder import Vocoder, placement
 
-
-@dataclass
-class PitchTransform:
-    """NVIDIA's pitch controls, applied in this order to the normalised predicted pitch:
-    flatten (x0), invert (x-1), amplify (xA), then shift by ``shift_hz`` (added as hz / std)."""
-
-    flatten: bool = False
-    invert: bool = False
-    amplify: float = 1.0
-    shift_hz: float = 0.0
-
-    def __bool__(self) -> bool:
-        return self.flatten or self.invert or self.amplify != 1.0 or self.shift_hz != 0.0
-
-    def __call__(self, pitch, pitch_lens, mean, std):
-        if self.flatten:
-            pitch = pitch * 0.0
-        if self.invert:
-            pitch = pitch * -1.0
-        if self.amplify != 1.0:
-            pitch = pitch * self.amplify
-        if self.shift_hz:
-            pitch = pitch + self.shift_hz / std
-        return pitch
+__all__ = ["PitchTransform", "TextToSpeech", "Utterance"]  # PitchTransform lives in hifigan.controls
 
 
 def _text_kwargs(kwargs: dict) -> dict:
@@ -101,47 +82,14 @@ class TextToSpeech:
         ``backend="onnx"`` runs both models on onnxruntime (``pip install 'hifigan[onnx]'``, float32):
         they are exported once into the cache (``~/.cache/hifigan/onnx``, ``$HIFIGAN_CACHE``) and loaded
         from there, or ``fastpitch`` is an export folder (see :meth:`from_onnx`, which takes ``threads``).
+        The models come from :mod:`hifigan.loaders`, which is where the backend is chosen.
 
         ``sharpen`` (the mel post-filter, :func:`hifigan.postfilter.sharpen`) defaults to the shipped
         voice's own amount (MODEL_CARD.md), 0 for any other FastPitch, the amount recorded in an export folder."""
-        from hifigan.pretrained import voice_sharpen
-
-        if backend == "onnx":
-            from hifigan.onnx_backend import check_device, check_precision, require_onnxruntime
-            from hifigan.onnx_export import cached_export
-
-            require_onnxruntime()
-            check_device(device)
-            check_precision(precision)
-            if isinstance(fastpitch, (str, Path)) and Path(fastpitch).is_dir():  # an export folder
-                if vocoder is not None:
-                    raise HifiganError("an ONNX export folder holds its own vocoder: give no vocoder with it")
-                return cls.from_onnx(fastpitch, threads=threads, **kwargs)
-            kwargs.setdefault("sharpen", voice_sharpen(fastpitch))
-            return cls.from_onnx(cached_export(fastpitch, vocoder), threads=threads, **kwargs)
-        if backend != "torch":
-            raise HifiganError(f"backend must be 'torch' or 'onnx', got {backend!r}")
-        if threads is not None:
-            raise HifiganError("threads is onnxruntime's setting (backend='onnx'); for torch use torch.set_num_threads")
-        from hifigan.acoustic import load_fastpitch
-        from hifigan.precision import split_precision
-        from hifigan.pretrained import voice_vocoder
-        from hifigan.vocoder import load_vocoder
-
-        if vocoder is None:
-            vocoder = voice_vocoder(fastpitch)
-        kwargs.setdefault("sharpen", voice_sharpen(fastpitch))
-
-        fp_precision, voc_precision = split_precision(precision)
-        text_kw = _text_kwargs(kwargs)
-        text_kw.setdefault("handle_ambiguous", "context")  # heteronyms by their neighbours; "ignore": NVIDIA's letters
-        model = load_fastpitch(fastpitch, device=device, precision=fp_precision)
-        setup = getattr(model, "train_setup", {})  # a checkpoint may say how its text was encoded
-        for ours, theirs in (("symbol_set", "symbol_set"), ("cleaners", "text_cleaners"), ("p_arpabet", "p_arpabet")):
-            if theirs in setup and ours not in text_kw:
-                text_kw[ours] = setup[theirs]
-        return cls(model, load_vocoder(vocoder, device=device, precision=voc_precision), TextProcessor(**text_kw),
-                   **kwargs)
+        model, voc = load_models(fastpitch, vocoder, device, precision, backend, threads)
+        recorded = getattr(model, "sharpen", None)  # an ONNX export's own amount
+        kwargs.setdefault("sharpen", voice_sharpen(fastpitch) if recorded is None else recorded)
+        return cls(model, voc, TextProcessor.for_model(model, **_text_kwargs(kwargs)), **kwargs)
 
     @classmethod
     def from_onnx(cls, folder, threads: int | None = None, **kwargs) -> "TextToSpeech":
@@ -149,15 +97,10 @@ class TextToSpeech:
         text settings and mel post-filter amount recorded there (keyword arguments as :meth:`from_pretrained`'s
         override them);
         ``threads``: onnxruntime's intra-op threads (default ``torch.get_num_threads()``)."""
-        from hifigan.checkpoints import read_onnx_manifest
-        from hifigan.onnx_backend import load_onnx_fastpitch, load_onnx_vocoder, require_onnxruntime
-
-        require_onnxruntime()
-        manifest = read_onnx_manifest(folder)
-        text_kw = {**manifest["fastpitch"]["text"], **_text_kwargs(kwargs)}
-        kwargs.setdefault("sharpen", manifest["fastpitch"].get("sharpen", 0.0))  # exports before it: none
-        model = load_onnx_fastpitch(folder, threads, manifest)
-        return cls(model, load_onnx_vocoder(folder, threads, manifest), TextProcessor(**text_kw), **kwargs)
+        check_backend("onnx", threads, "cpu", "fp32")
+        if not is_export_folder(folder):
+            read_onnx_manifest(folder)  # says why, in one line
+        return cls.from_pretrained(folder, backend="onnx", threads=threads, **kwargs)
 
     @property
     def device(self) -> torch.device:

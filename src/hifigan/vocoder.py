@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -10,8 +9,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from hifigan.audio import MelConfig, mel_spectrogram
-from hifigan.errors import HifiganError, MelError
+from hifigan.checkpoints import load_generator_checkpoint
+from hifigan.errors import MelError
 from hifigan.models import Denoiser, Generator
+from hifigan.precision import dtype_of
+from hifigan.pretrained import resolve_vocoder
 
 
 def placement(module: nn.Module) -> tuple[torch.device, torch.dtype]:
@@ -183,34 +185,14 @@ class Vocoder(nn.Module):
         return out
 
 
-def load_vocoder(name_or_path="lj_v1", device="cpu", config=None, precision="fp32", backend="torch",
-                 threads=None) -> Vocoder:
-    """A bundled vocoder by name (``lj_v1``, ``universal_v1``) or any supported checkpoint file.
+def load_torch_vocoder(name_or_path="lj_v1", device="cpu", config=None, precision="fp32") -> Vocoder:
+    """A bundled vocoder by name (``lj_v1``, ``universal_v1``) or any supported checkpoint file, for
+    PyTorch (:func:`hifigan.loaders.load_vocoder` picks this or the ONNX runtime).
 
     Returns a :class:`Vocoder` in eval mode with weight norm removed, its weights in ``precision``
     (``fp32``, ``bf16``, ``fp16`` or ``auto``: see :mod:`hifigan.precision`); it takes mels of any
-    float dtype and returns float32 audio. ``backend="onnx"`` runs the generator on onnxruntime
-    (``pip install 'hifigan[onnx]'``, float32 only): the checkpoint is exported once into the cache
-    (``~/.cache/hifigan/onnx``), or ``name_or_path`` is an export folder (``hifigan export onnx``);
-    ``threads``: onnxruntime's intra-op threads (default ``torch.get_num_threads()``).
+    float dtype and returns float32 audio.
     """
-    if backend == "onnx":
-        from hifigan.onnx_backend import check_device, check_precision, load_onnx_vocoder, require_onnxruntime
-        from hifigan.onnx_export import cached_export
-
-        require_onnxruntime()
-        check_device(device)
-        check_precision(precision)
-        is_folder = isinstance(name_or_path, (str, Path)) and Path(name_or_path).is_dir()  # an export folder
-        folder = name_or_path if is_folder else \
-            cached_export(vocoder=name_or_path, vocoder_only=True, vocoder_config=config)
-        return load_onnx_vocoder(folder, threads)
-    if backend != "torch":
-        raise HifiganError(f"backend must be 'torch' or 'onnx', got {backend!r}")
-    from hifigan.checkpoints import load_generator_checkpoint
-    from hifigan.precision import dtype_of
-    from hifigan.pretrained import resolve_vocoder
-
     dtype = dtype_of(precision, device)
     generator, mel_config, train_setup = load_generator_checkpoint(resolve_vocoder(name_or_path), config)
     generator.remove_weight_norm()

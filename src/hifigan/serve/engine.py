@@ -15,7 +15,8 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from hifigan.pipeline import PitchTransform, TextToSpeech
+from hifigan.controls import PitchTransform
+from hifigan.pipeline import TextToSpeech
 
 DONE = object()  # the last item of a job's queue after its audio
 

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from hifigan.errors import HifiganError
+from hifigan.pipeline import TextToSpeech
+from hifigan.pretrained import VOICES
 
 API_KEY_ENV = "HIFIGAN_API_KEY"
 VOICE_SUFFIXES = (".safetensors", ".pt")
@@ -57,8 +59,6 @@ def voice_files(folder) -> dict[str, Path]:
 def load_voices(fastpitch="default", vocoder=None, voices_dir=None, device="cpu", precision="fp32") -> dict:
     """Name -> ``TextToSpeech``: ``fastpitch`` first (named after the voice or the file's stem),
     then every checkpoint in ``voices_dir``, all with ``vocoder`` (default: each voice's own)."""
-    from hifigan.pipeline import TextToSpeech
-    from hifigan.pretrained import VOICES
 
     first = fastpitch if fastpitch in VOICES or fastpitch == "nvidia" else Path(fastpitch).stem
     entries = {first: fastpitch}

@@ -82,6 +82,21 @@ class TextProcessor:
         self._rng = random.Random(seed)
         self._warned: set[str] = set()
 
+    @classmethod
+    def for_model(cls, model, **overrides) -> "TextProcessor":
+        """The text front-end a loaded FastPitch expects: an ONNX export's recorded settings
+        (``model.text_settings``), else its checkpoint's ``train_setup`` (NVIDIA's names:
+        ``symbol_set``, ``text_cleaners``, ``p_arpabet``) with heteronyms read by context
+        (``handle_ambiguous="ignore"`` asks for NVIDIA's letters). ``overrides`` win."""
+        settings = dict(getattr(model, "text_settings", None) or {})
+        if not settings:
+            setup = getattr(model, "train_setup", None) or {}
+            settings = {ours: setup[theirs] for ours, theirs in
+                        (("symbol_set", "symbol_set"), ("cleaners", "text_cleaners"), ("p_arpabet", "p_arpabet"))
+                        if theirs in setup}
+            settings["handle_ambiguous"] = "context"
+        return cls(**{**settings, **overrides})
+
     # ------------------------------------------------------------ cleaning and ARPAbet
 
     def clean_text(self, text: str) -> str:

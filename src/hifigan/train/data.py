@@ -26,6 +26,7 @@ import torch
 from hifigan.audio import MelConfig, load_audio, mel_spectrogram
 from hifigan.errors import HifiganError
 from hifigan.files import atomic_output
+from hifigan.text import TextProcessor
 from hifigan.train.pitch import check_method, estimate_pitch
 
 MANIFEST_VERSION = 1
@@ -132,8 +133,6 @@ _worker: dict = {}
 
 
 def _init_worker(cfg: PrepareConfig, mel_cfg: MelConfig):
-    from hifigan.text import TextProcessor
-
     torch.set_num_threads(1)
     _worker.update(cfg=cfg, mel=mel_cfg, tp=TextProcessor(
         cfg.symbol_set, cfg.cleaners, cfg.p_arpabet, handle_ambiguous=cfg.handle_ambiguous, seed=0))

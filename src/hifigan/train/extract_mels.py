@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from hifigan.checkpoints import load_fastpitch_checkpoint
 from hifigan.errors import HifiganError
 from hifigan.files import atomic_output
+from hifigan.pretrained import resolve_fastpitch
 from hifigan.train.data import DatasetError, PreparedDataset, collate, load_manifest
 
 
@@ -36,9 +38,6 @@ def extract_mels(fastpitch, prepared, out, batch_size: int = 1, device: str = "c
     same), which changes its mel slightly (by ~0.04 in a test), so a batched run depends on which
     clips share a batch."""
     from tqdm import tqdm
-
-    from hifigan.checkpoints import load_fastpitch_checkpoint
-    from hifigan.pretrained import resolve_fastpitch
 
     if batch_size < 1:
         raise DatasetError(f"--batch-size must be >= 1, got {batch_size}")

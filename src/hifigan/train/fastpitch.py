@@ -7,6 +7,8 @@ from pathlib import Path
 
 import torch
 
+from hifigan.checkpoints import load_fastpitch_checkpoint, save_fastpitch
+from hifigan.loaders import load_vocoder
 from hifigan.models.fastpitch import FASTPITCH_PRESETS as PRESETS
 from hifigan.models.fastpitch import FastPitch, FastPitchConfig
 from hifigan.text.symbols import get_symbols
@@ -14,6 +16,7 @@ from hifigan.train.data import PreparedDataset, collate, load_manifest
 from hifigan.train.losses import FastPitchLossWeights, fastpitch_loss
 from hifigan.train.optim import Lamb
 from hifigan.train.trainer import Task, TrainingError, read_json_config
+
 
 def model_config(name_or_path: str, n_symbols: int, n_speakers: int) -> FastPitchConfig:
     """A preset name or a JSON file of FastPitchConfig fields; vocabulary and speakers from the data."""
@@ -159,14 +162,10 @@ class FastPitchTask(Task):
 
     def _val_vocoder(self):
         if self.tcfg.val_vocoder and self._vocoder is None:
-            from hifigan.vocoder import load_vocoder
-
             self._vocoder = load_vocoder(self.tcfg.val_vocoder)
         return self._vocoder
 
     def export(self, modules, path, step):
-        from hifigan.checkpoints import save_fastpitch
-
         text = self.manifest["text"]
         setup = {"symbol_set": text["symbol_set"], "text_cleaners": text["cleaners"],
                  "p_arpabet": text["p_arpabet"], "handle_ambiguous": text["handle_ambiguous"],
@@ -182,7 +181,6 @@ class FastPitchTask(Task):
 def init_from_checkpoint(model: FastPitch, path) -> str:
     """Copy every tensor of a FastPitch checkpoint (NVIDIA's or ours) whose name and shape fit;
     a different vocabulary or speaker count keeps the rows both have. Returns a one-line report."""
-    from hifigan.checkpoints import load_fastpitch_checkpoint
 
     src = load_fastpitch_checkpoint(path)[0].state_dict()
     dst = model.state_dict()

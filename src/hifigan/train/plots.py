@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hifigan.files import atomic_output
+
 
 def _canvas(n_rows: int, width: float = 9.0, height: float = 3.0):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -20,8 +22,6 @@ def _finish(fig, path) -> np.ndarray:
     fig.canvas.draw()
     img = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
     if path is not None:
-        from hifigan.files import atomic_output
-
         with atomic_output(Path(path)) as tmp:
             fig.savefig(tmp, format="png")
     return img

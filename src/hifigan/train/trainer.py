@@ -34,6 +34,7 @@ from torch import nn
 from hifigan.errors import HifiganError
 from hifigan.files import atomic_output
 from hifigan.precision import cpu_has_native_bf16
+from hifigan.train.data import bucket_batches
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 
@@ -98,7 +99,6 @@ class Task:
 
     def batches(self, lengths, cfg: "LoopConfig", epoch: int, rank: int, world: int) -> list[list]:
         """This rank's batches of one epoch: lists of dataset keys (indices by default)."""
-        from hifigan.train.data import bucket_batches
 
         return bucket_batches(lengths, cfg.batch_size, cfg.seed, epoch, rank, world)
 

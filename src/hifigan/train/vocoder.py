@@ -25,14 +25,32 @@ import torch
 from torch.nn import functional as F
 
 from hifigan.audio import LOG_FLOOR, MelConfig, load_audio, mel_spectrogram
+from hifigan.checkpoints import (
+    discriminator_companion,
+    load_discriminator_checkpoint,
+    load_generator_checkpoint,
+    save_generator,
+    state_dict_mismatch,
+)
 from hifigan.errors import HifiganError
 from hifigan.models.hifigan import PRESETS as GENERATOR_PRESETS
 from hifigan.models.hifigan import Generator, GeneratorConfig
+from hifigan.pretrained import BUNDLED_VOCODERS, resolve_vocoder
 from hifigan.train.data import DatasetError, load_manifest, read_dataset
 from hifigan.train.discriminators import PRESETS as DISCRIMINATOR_PRESETS
-from hifigan.train.discriminators import DiscriminatorConfig, MultiPeriodDiscriminator, MultiScaleDiscriminator
-from hifigan.train.losses import (STFT_RESOLUTIONS, VocoderLossWeights, discriminator_loss,
-                                  feature_matching_loss, generator_adversarial_loss, multi_resolution_stft_loss)
+from hifigan.train.discriminators import (
+    DiscriminatorConfig,
+    MultiPeriodDiscriminator,
+    MultiScaleDiscriminator,
+)
+from hifigan.train.losses import (
+    STFT_RESOLUTIONS,
+    VocoderLossWeights,
+    discriminator_loss,
+    feature_matching_loss,
+    generator_adversarial_loss,
+    multi_resolution_stft_loss,
+)
 from hifigan.train.trainer import Task, TrainingError, read_json_config
 
 # a generator small enough for tests (hop 256, as the data)
@@ -227,9 +245,6 @@ class VocoderTask(Task):
 
     @staticmethod
     def _load_generator(name_or_path):
-        from hifigan.checkpoints import load_generator_checkpoint
-        from hifigan.pretrained import resolve_vocoder
-
         try:
             g, mel_cfg, _ = load_generator_checkpoint(resolve_vocoder(name_or_path))
         except HifiganError as e:
@@ -238,9 +253,6 @@ class VocoderTask(Task):
         return g.config, mel_cfg, g.state_dict()
 
     def _load_discriminators(self):
-        from hifigan.checkpoints import discriminator_companion, load_discriminator_checkpoint
-        from hifigan.pretrained import BUNDLED_VOCODERS
-
         path = self.tcfg.init_discriminators
         if path is None and self.tcfg.init_from and self.tcfg.init_from not in BUNDLED_VOCODERS:
             path = discriminator_companion(self.tcfg.init_from)
@@ -262,8 +274,6 @@ class VocoderTask(Task):
             g.load_state_dict(self.init_state)
             self.messages.append(f"generator from {self.tcfg.init_from}")
         if self.init_disc is not None:
-            from hifigan.checkpoints import state_dict_mismatch
-
             for name, m in (("mpd", mpd), ("msd", msd)):
                 problem = state_dict_mismatch(self.init_disc[name], m.state_dict())
                 if problem:
@@ -389,8 +399,6 @@ class VocoderTask(Task):
         return {"mel_l1": total / max(n, 1)}
 
     def export(self, modules, path, step):
-        from hifigan.checkpoints import save_generator
-
         t = self.tcfg
         return save_generator(path, modules["generator"], self.mel_config, extra={
             "step": step, "training": {
