@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from hifigan.audio import load_audio, write_wav
-from hifigan.vocoder import load_vocoder
+from hifigan.loaders import load_vocoder
 
 DATA = Path("/usr/share/pocketsphinx/test/data/librivox")
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ import torch
 
 from hifigan.audio import load_audio
 from hifigan.precision import DTYPES, cpu_has_native_bf16
-from hifigan.vocoder import load_vocoder
+from hifigan.loaders import load_vocoder
 
 GATE = 0.06
 

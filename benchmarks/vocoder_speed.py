@@ -14,7 +14,7 @@ import time
 
 import torch
 
-from hifigan.vocoder import load_vocoder
+from hifigan.loaders import load_vocoder
 
 
 def main() -> None:

