@@ -70,7 +70,8 @@ def _paragraph_sentences(para: str, max_chars: int | None) -> list[tuple[int, in
     out.append((start, len(para)))
     ranges = [r for r in (_strip(para, a, b) for a, b in out) if r[0] < r[1]]
     if max_chars:
-        ranges = [piece for a, b in ranges for piece in _split_long(para, a, b, max_chars)]
+        ranges = [piece for a, b in ranges
+                  for piece in (_split_long(para, a, b, max_chars) if b - a > max_chars else [(a, b)])]
     return ranges
 
 
