@@ -1,9 +1,9 @@
 """Text front-end: cleaners (normalization), CMUdict ARPAbet, NVIDIA-compatible symbol ids."""
 from hifigan.text.cleaners import CLEANERS, get_cleaner
 from hifigan.text.cmudict import CMUDict
-from hifigan.text.processor import TextProcessor
-from hifigan.text.sentences import split_sentences
+from hifigan.text.processor import SpokenWord, TextProcessor, word_of_ids
+from hifigan.text.sentences import Sentence, split_sentences, split_sentences_with_offsets
 from hifigan.text.symbols import SYMBOL_SETS, get_pad_idx, get_symbols
 
-__all__ = ["CLEANERS", "CMUDict", "SYMBOL_SETS", "TextProcessor", "get_cleaner", "get_pad_idx",
-           "get_symbols", "split_sentences"]
+__all__ = ["CLEANERS", "CMUDict", "SYMBOL_SETS", "Sentence", "SpokenWord", "TextProcessor", "get_cleaner",
+           "get_pad_idx", "get_symbols", "split_sentences", "split_sentences_with_offsets", "word_of_ids"]

@@ -7,13 +7,15 @@
   kind, abbreviations, acronyms, addresses, symbols), lowercase, collapse whitespace, then only
   characters the ``english_basic`` symbol set can encode (plus ``"``, dropped later).
 
-Every cleaner takes any ``str`` and returns a ``str``; none raises on odd input.
+Every cleaner takes any ``str`` and returns a ``str``; none raises on odd input. Each also takes a
+:class:`~hifigan.text.spans.Tracked` string and returns the same text tracked (word spans).
 """
 from __future__ import annotations
 
 import re
 from typing import Callable
 
+from hifigan.text import spans
 from hifigan.text.normalize import expand_abbreviations, normalize_numbers, normalize_text, to_ascii, tidy
 
 _WHITESPACE = re.compile(r"\s+")
@@ -23,12 +25,12 @@ _SLASHES = re.compile(r"/+")
 _BRACKETS = {"[": "(", "]": ")", "{": " ", "}": " ", "<": " ", ">": " "}
 
 
-def lowercase(text: str) -> str:
-    return text.lower()
+def lowercase(text):
+    return spans.lower(text)
 
 
-def collapse_whitespace(text: str) -> str:
-    return _WHITESPACE.sub(" ", text).strip()
+def collapse_whitespace(text):
+    return spans.strip(spans.sub(_WHITESPACE, " ", text))
 
 
 def _to_english_basic(m: re.Match) -> str:
@@ -55,8 +57,8 @@ def english_cleaners(text: str) -> str:
 def english_cleaners_v2(text: str) -> str:
     """``normalize_text``, lowercase, collapse whitespace, only ``english_basic`` characters."""
     text = lowercase(normalize_text(text))
-    text = _SLASHES.sub(" ", text)
-    text = _NOT_ENGLISH_BASIC.sub(_to_english_basic, text)
+    text = spans.sub(_SLASHES, " ", text)
+    text = spans.sub(_NOT_ENGLISH_BASIC, _to_english_basic, text)
     return collapse_whitespace(text)
 
 

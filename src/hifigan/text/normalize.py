@@ -6,6 +6,10 @@ an ordinal ``14th`` before a code like ``BA2490``, ``No. 5`` before the year rul
 that starts with a repetition is anchored by a look-behind so that it can only start at the
 beginning of a token: the passes stay linear in the length of the text, whatever the text.
 
+The passes take a ``str`` or a :class:`~hifigan.text.spans.Tracked` string (the same text with, per
+character, the span of raw input it came from): they substitute through :mod:`hifigan.text.spans`,
+which is plain ``re`` on a ``str``, so word timings can point at the raw words behind each spoken one.
+
 Conventions (LJ Speech's, where it has one): cardinals without "and" (``105 -> one hundred
 five``), years in pairs (``1863 -> eighteen sixty-three``, ``1800 -> eighteen hundred``), a date's
 day as written (``November 14 -> November fourteen``, ``14th June -> fourteenth June``), ``No. 5 ->
@@ -23,6 +27,7 @@ from anyascii import anyascii
 from hifigan.text.contexts import CONTEXT_PASSES, AbbreviatedYear, Caliber
 from hifigan.text.numbers import (cardinal, decade, digits, fraction, mixed_fraction, number, ordinal,
                                   plural, version_part, year)
+from hifigan.text.spans import Tracked, strip, sub, text_of, translate
 
 # ---------------------------------------------------------------- unicode -> ASCII
 
@@ -77,13 +82,13 @@ _ASCII = {c: (" " if c < 32 or c == 127 else chr(c)) for c in range(128)}
 _EN_DASH_RANGE = re.compile(r"(?<=\d)\s?[–—]\s?(?=\d)")
 
 
-def to_ascii(text: str, keep_symbols: bool = False) -> str:
+def to_ascii(text: str | Tracked, keep_symbols: bool = False) -> str | Tracked:
     """Unicode punctuation to ASCII (quotes, dashes, ellipsis), letters transliterated with
     ``anyascii`` (``é -> e``, ``ß -> ss``), emoji and control characters dropped. The currency
     signs, ``°``, ``²``, ``³`` and ``×`` become words, or with ``keep_symbols`` stay for the passes
     that read them with their numbers."""
-    text = _EN_DASH_RANGE.sub("-", text)
-    return text.translate(_AsciiTable(keep_symbols))
+    text = sub(_EN_DASH_RANGE, "-", text)
+    return translate(text, _AsciiTable(keep_symbols))
 
 
 # ---------------------------------------------------------------- helpers
@@ -888,43 +893,44 @@ FINAL_NUMBER_PASSES = ((_VERSION, _version, "."), (Caliber.pattern, Caliber.read
 _HAS_DIGIT = re.compile(r"\d")
 
 
-def _run(text: str, passes) -> str:
+def _run(text: str | Tracked, passes) -> str | Tracked:
     if passes is NUMBER_PASSES or passes is FINAL_NUMBER_PASSES or passes is CONTEXT_PASSES:
-        if not _HAS_DIGIT.search(text):
+        if not _HAS_DIGIT.search(text_of(text)):
             return text
     for pattern, replace, gate in passes:
         if any(c in text for c in gate):
-            text = pattern.sub(replace, text)
+            text = sub(pattern, replace, text)
     return text
 
 
-def tidy(text: str) -> str:
+def tidy(text: str | Tracked) -> str | Tracked:
     """One space between words, none before closing punctuation."""
-    text = _SPACES.sub(" ", text)
-    text = _SPACE_BEFORE_PUNCT.sub("", text)
-    text = _SPACE_AFTER_PAREN.sub("", text)
-    return text.strip()
+    text = sub(_SPACES, " ", text)
+    text = sub(_SPACE_BEFORE_PUNCT, "", text)
+    text = sub(_SPACE_AFTER_PAREN, "", text)
+    return strip(text)
 
 
-def normalize_numbers(text: str) -> str:
+def normalize_numbers(text: str | Tracked) -> str | Tracked:
     """Only the number passes (times, dates, money, units, ordinals, years, cardinals...)."""
     text = _run(text, NUMBER_PASSES)
     text = _run(text, ABBREVIATION_PASSES[:1])
     return _run(text, FINAL_NUMBER_PASSES)
 
 
-def expand_abbreviations(text: str) -> str:
+def expand_abbreviations(text: str | Tracked) -> str | Tracked:
     """Only the abbreviation passes (``Mr.``, ``St.``, ``etc.``, ``No. 5``...)."""
     return _run(text, ABBREVIATION_PASSES)
 
 
-def normalize_text(text: str) -> str:
+def normalize_text(text: str | Tracked) -> str | Tracked:
     """Raw English text -> speakable ASCII words with the sentence punctuation kept.
 
     Numbers of every kind become words, abbreviations are expanded, acronyms spelled
-    (``FBI -> F B I``), addresses read out; the case of ordinary words is kept.
+    (``FBI -> F B I``), addresses read out; the case of ordinary words is kept. A
+    :class:`~hifigan.text.spans.Tracked` text gives a tracked result.
     """
-    if not isinstance(text, str):
+    if not isinstance(text, (str, Tracked)):
         raise TypeError(f"normalize_text expects a str, got {type(text).__name__}")
     text = to_ascii(text, keep_symbols=True)
     text = _run(text, ((_EMAIL, _email, "@"), (_URL, _url, ".")))

@@ -4,12 +4,19 @@ Steps: split off ``{...}`` ARPAbet groups (kept verbatim), clean the rest with t
 cleaners, replace each word by its CMUdict pronunciation with probability ``p_arpabet``
 (heteronyms and, as in NVIDIA's default, words with several pronunciations stay as letters),
 then map characters and ``@``-prefixed ARPAbet symbols to ids.
+
+:meth:`TextProcessor.encode_with_words` gives the same ids and, for every spoken word, the span of
+the raw input it was read from (``"$5.50"`` for each of "five dollars and fifty cents") and its
+range of ids: the text side of word timings. The cleaning is the same code run on a
+:class:`~hifigan.text.spans.Tracked` string.
 """
 from __future__ import annotations
 
+import bisect
 import random
 import re
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -18,12 +25,16 @@ from hifigan.errors import TextError
 from hifigan.text.cleaners import get_cleaner
 from hifigan.text import heteronyms
 from hifigan.text.cmudict import CMUDict
+from hifigan.text import spans
+from hifigan.text.spans import Tracked
 from hifigan.text.symbols import ARPABET_SET, get_pad_idx, get_symbols
 
 # A word: letters (Latin incl. accented) with an optional 's/'ll-like suffix; else a non-word run.
 _LETTERS = "a-zA-ZÀ-ž"
 _WORDS = re.compile(rf"([{_LETTERS}]+'[{_LETTERS}]{{1,2}}|[{_LETTERS}]+)|(\{{[^}}]+\}}|[^{_LETTERS}{{}}]+)")
 _BRACES = re.compile(r"(\{[^{}]*\})")
+# A spoken word of the final text: an ARPAbet group, or letters with inner apostrophes ("o'clock").
+_SPOKEN = re.compile(r"\{[^{}]*\}|[^\W\d_]+(?:'[^\W\d_]+)*")
 AMBIGUOUS = ("ignore", "first", "random", "context")
 MAX_WORD = 40  # longer "words" are not in any dictionary (and would make the suffix rule recurse deeply)
 
@@ -48,6 +59,28 @@ def _contexts(tokens: list[tuple[str, str]]) -> list[tuple[str, str, str] | None
         prev = seq[j - 1] if j >= 1 else ""
         prev2 = seq[j - 2] if j >= 2 and prev else ""
         out.append((prev2, prev, seq[j + 1] if j + 1 < len(seq) else ""))
+    return out
+
+
+@dataclass(frozen=True)
+class SpokenWord:
+    """One spoken word of :meth:`TextProcessor.encode_with_words`: ``word`` as it is read (cleaned,
+    lower case: ``"dollars"``; a ``{...}`` group the user wrote stays as written),
+    ``text[start_char:end_char]`` the raw input it was read from (``"$5.50"``), ``ids[first_id:end_id]``
+    its symbols."""
+
+    word: str
+    start_char: int
+    end_char: int
+    first_id: int
+    end_id: int
+
+
+def word_of_ids(words: list[SpokenWord], n_ids: int) -> list[int]:
+    """For each of ``n_ids`` ids, the index in ``words`` of its word, or -1 (spaces, punctuation)."""
+    out = [-1] * n_ids
+    for k, w in enumerate(words):
+        out[w.first_id:w.end_id] = [k] * (w.end_id - w.first_id)
     return out
 
 
@@ -99,13 +132,13 @@ class TextProcessor:
 
     # ------------------------------------------------------------ cleaning and ARPAbet
 
-    def clean_text(self, text: str) -> str:
+    def clean_text(self, text: str | Tracked) -> str | Tracked:
         for cleaner in self._cleaners:
             text = cleaner(text)
         return text
 
-    def _clean_outside_braces(self, text: str) -> str:
-        parts = _BRACES.split(text)
+    def _clean_outside_braces(self, text: str | Tracked) -> str | Tracked:
+        parts = spans.split(_BRACES, text)
         if len(parts) == 1:
             return self.clean_text(text)
         out = []
@@ -113,11 +146,13 @@ class TextProcessor:
             if i % 2:
                 out.append(part)
             elif part:  # cleaners may strip: keep the spaces that separate text from {ARPABET}
-                cleaned = self.clean_text(part).strip()
-                lead = " " if part[0].isspace() and i > 0 else ""
-                trail = " " if part[-1].isspace() and i < len(parts) - 1 else ""
-                out.append(lead + cleaned + trail if cleaned else (lead or trail))
-        return "".join(out).strip()  # as NVIDIA's token join: no space at either end
+                cleaned = spans.strip(self.clean_text(part))
+                raw = spans.text_of(part)
+                lead = spans.rewrite(part[:1], " ") if raw[0].isspace() and i > 0 else None
+                trail = spans.rewrite(part[-1:], " ") if raw[-1].isspace() and i < len(parts) - 1 else None
+                kept = [lead, cleaned, trail] if cleaned else [lead or trail]
+                out.extend(p for p in kept if p is not None)
+        return spans.strip(spans.concat(out, like=text))  # as NVIDIA's token join: no space at either end
 
     def get_arpabet(self, word: str, context: tuple[str, str, str] | None = None) -> str:
         """``{PH ONES}`` for a word, or the word itself (NVIDIA's rules, suffix fallbacks included).
@@ -145,18 +180,38 @@ class TextProcessor:
             pron = prons[0]
         return "{" + pron + suffix + "}"
 
+    def _arpabet_tokens(self, text: str) -> list[tuple[int, int, str]]:
+        """``(start, end, out)`` for each token of ``text``: ``out`` is the token or its ``{ARPABET}``
+        (characters between no tokens, stray braces, are dropped)."""
+        matches = list(_WORDS.finditer(text))
+        tokens = [m.groups("") for m in matches]
+        contexts = _contexts(tokens) if self.handle_ambiguous == "context" else [None] * len(tokens)
+        out = []
+        for m, (word, other), context in zip(matches, tokens, contexts):
+            if word and (self.p_arpabet >= 1.0 or self._rng.random() < self.p_arpabet):
+                out.append((m.start(), m.end(), self.get_arpabet(word, context)))
+            else:
+                out.append((m.start(), m.end(), word or other))
+        return out
+
     def _to_arpabet(self, text: str) -> str:
         if self.cmudict is None:
             return text
-        tokens = _WORDS.findall(text)
-        contexts = _contexts(tokens) if self.handle_ambiguous == "context" else [None] * len(tokens)
-        out = []
-        for (word, other), context in zip(tokens, contexts):
-            if word and (self.p_arpabet >= 1.0 or self._rng.random() < self.p_arpabet):
-                out.append(self.get_arpabet(word, context))
+        return "".join(out for _, _, out in self._arpabet_tokens(text))
+
+    def _to_arpabet_tracked(self, text: str) -> tuple[str, list[tuple[int, int]]]:
+        """``_to_arpabet(text)`` and, per character of it, the ``(start, end)`` in ``text`` it comes
+        from: its own place, or the whole word that an ``{ARPABET}`` group replaced."""
+        if self.cmudict is None:
+            return text, [(j, j + 1) for j in range(len(text))]
+        pieces, where = [], []
+        for start, end, out in self._arpabet_tokens(text):
+            pieces.append(out)
+            if out == text[start:end]:
+                where.extend((j, j + 1) for j in range(start, end))
             else:
-                out.append(word or other)
-        return "".join(out)
+                where.extend([(start, end)] * len(out))
+        return "".join(pieces), where
 
     # ------------------------------------------------------------ symbols
 
@@ -169,22 +224,32 @@ class TextProcessor:
 
     def text_to_sequence(self, text: str) -> list[int]:
         """Characters and ``{ARPABET}`` groups -> ids; unknown symbols are dropped with a warning."""
-        ids, dropped = [], set()
+        return self._sequence(text)
+
+    def _sequence(self, text: str, where: list[int] | None = None) -> list[int]:
+        """``text_to_sequence``; with a ``where`` list, appends to it, per id, the position in
+        ``text`` of its character or of its group's ``{``."""
+        ids, dropped, pos = [], set(), 0
         for i, part in enumerate(_BRACES.split(text)):
             if i % 2:
                 for ph in part[1:-1].split():
                     if ph in ARPABET_SET:
                         ids.append(self.symbol_to_id["@" + ph])
+                        if where is not None:
+                            where.append(pos)
                     else:
                         dropped.add("{" + ph + "}")
-                continue
-            for ch in part:
-                idx = self.symbol_to_id.get(ch)
-                if idx is None:
-                    if ch != '"':  # quotes are not spoken; not worth a warning
-                        dropped.add(ch)
-                else:
-                    ids.append(idx)
+            else:
+                for j, ch in enumerate(part):
+                    idx = self.symbol_to_id.get(ch)
+                    if idx is None:
+                        if ch != '"':  # quotes are not spoken; not worth a warning
+                            dropped.add(ch)
+                    else:
+                        ids.append(idx)
+                        if where is not None:
+                            where.append(pos + j)
+            pos += len(part)
         if dropped:
             self._warn_dropped(dropped)
         return ids
@@ -197,18 +262,40 @@ class TextProcessor:
                 out.append("{" + s[1:] + "}" if len(s) > 1 and s[0] == "@" else s)
         return "".join(out).replace("}{", " ")
 
-    def encode_text(self, text: str, return_all: bool = False):
-        """Raw text -> ids. With ``return_all``: ``(ids, cleaned_text, text_with_arpabet)``."""
+    @staticmethod
+    def _check_text(text) -> None:
         if not isinstance(text, str):
             raise TextError(f"text must be a str, got {type(text).__name__}")
         if not text.strip():
             raise TextError("the text is empty")
+
+    def _check_ids(self, ids: list[int], text: str) -> None:
+        if not ids or all(self.symbols[i] == " " for i in ids):
+            raise TextError(f"nothing to say: the text cleans to no symbols ({text[:40]!r})")
+
+    def encode_text(self, text: str, return_all: bool = False):
+        """Raw text -> ids. With ``return_all``: ``(ids, cleaned_text, text_with_arpabet)``."""
+        self._check_text(text)
         cleaned = self._clean_outside_braces(text)
         with_arpabet = self._to_arpabet(cleaned)
         ids = self.text_to_sequence(with_arpabet)
-        if not ids or all(self.symbols[i] == " " for i in ids):
-            raise TextError(f"nothing to say: the text cleans to no symbols ({text[:40]!r})")
+        self._check_ids(ids, text)
         return (ids, cleaned, with_arpabet) if return_all else ids
+
+    def encode_with_words(self, text: str) -> tuple[list[int], list[SpokenWord]]:
+        """Raw text -> ``(ids, words)``: the ids of :meth:`encode_text` and the spoken words in
+        order (:class:`SpokenWord`: the word as read, its raw ``start_char:end_char``, its ids
+        ``first_id:end_id``). Words that normalization made from one token share its span (each of
+        "five dollars and fifty cents" has that of ``"$5.50"``); an ``{ARPABET}`` group is the word
+        it reads; spaces and punctuation belong to no word (:func:`word_of_ids`); a word none of
+        whose symbols is in the symbol set is left out."""
+        self._check_text(text)
+        cleaned = self._clean_outside_braces(Tracked.of(text))
+        with_arpabet, origin = self._to_arpabet_tracked(cleaned.text)
+        where: list[int] = []
+        ids = self._sequence(with_arpabet, where)
+        self._check_ids(ids, text)
+        return ids, _spoken_words(cleaned, with_arpabet, origin, where)
 
     # ------------------------------------------------------------ batches
 
@@ -227,6 +314,21 @@ class TextProcessor:
             except TextError as e:
                 raise TextError(f"text {n + 1}: {e}") from None
         return batch_by_length(seqs, batch_size, self.pad_idx, device)
+
+
+def _spoken_words(cleaned: Tracked, with_arpabet: str, origin: list[tuple[int, int]],
+                  where: list[int]) -> list[SpokenWord]:
+    """The words of ``with_arpabet`` that have ids. ``origin``: per character of ``with_arpabet`` its
+    span in ``cleaned``; ``where``: per id its position in ``with_arpabet``."""
+    words = []
+    for m in _SPOKEN.finditer(with_arpabet):
+        first_id, end_id = bisect.bisect_left(where, m.start()), bisect.bisect_left(where, m.end())
+        if first_id == end_id:
+            continue
+        start, end = origin[m.start()][0], origin[m.end() - 1][1]  # origin is in order
+        raw_start, raw_end = cleaned.source(start, end)
+        words.append(SpokenWord(cleaned.text[start:end], raw_start, raw_end, first_id, end_id))
+    return words
 
 
 def batch_by_length(seqs: list, batch_size: int, pad_idx: int = 0, device="cpu") -> list[dict]:
