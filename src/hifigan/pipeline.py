@@ -16,7 +16,11 @@ from hifigan.errors import HifiganError, TextError
 from hifigan.loaders import check_backend, is_export_folder, load_models
 from hifigan.postfilter import check_amount, sharpen as sharpen_mel
 from hifigan.pretrained import voice_sharpen
-from hifigan.text import TextProcessor, split_sentences
+from hifigan.markup import render_ssml
+from hifigan.text import TextProcessor, is_ssml, split_sentences_with_offsets
+from hifigan.text.sentences import Sentence
+from hifigan.timing import FORMATS as TIMING_FORMATS
+from hifigan.timing import WordTiming, word_timings, write_timings
 from hifigan.text.processor import batch_by_length
 from hifigan.vocoder import Vocoder, placement
 
@@ -34,6 +38,7 @@ class Utterance:
     audio: np.ndarray  # float32 in [-1, 1]
     mel: torch.Tensor  # [n_mels, T], the concatenated sentences (pauses not included)
     sample_rate: int
+    words: list[WordTiming] | None = None  # with timestamps=True
 
 
 class TextToSpeech:
@@ -124,6 +129,8 @@ class TextToSpeech:
 
     @torch.inference_mode()
     def _mels(self, ids: list[list[int]], pace, pitch_transform, speaker, energy_scale) -> list[torch.Tensor]:
+        """Each sequence's mel (post-filtered, float32 ``[n_mels, T]``); its ``frames`` attribute
+        holds the frames FastPitch gave each symbol (what word timings count)."""
         out: list[torch.Tensor | None] = [None] * len(ids)
         for batch in batch_by_length(ids, self.batch_size, self.text_processor.pad_idx, self.device):
             text, idx = batch["text"], batch["index"].tolist()
@@ -135,72 +142,103 @@ class TextToSpeech:
             if energy_scale != 1.0 and not one_pass:  # second pass with the scaled energy, same durations and pitch
                 mel, mel_lens = self.fastpitch.infer(text, pace=pace, dur_tgt=dur, pitch_tgt=pitch,
                                                      energy_tgt=energy * energy_scale, speaker=speaker)[:2]
+            frames = (dur.float() / pace + 0.5).long().cpu()  # the length regulator's rounding
             for row, i in enumerate(idx):
                 out[i] = sharpen_mel(mel[row, :, :int(mel_lens[row])].float(), self.sharpen)
+                out[i].frames = frames[row, :len(ids[i])].tolist()
         return out
 
     def synthesize_utterances(self, texts: list[str], pace: float = 1.0,
                               pitch: PitchTransform | Callable | None = None, speaker: int = 0,
-                              energy_scale: float = 1.0, denoise: float = 0.0) -> list[Utterance]:
-        """Several texts at once (batched across all their sentences); results in input order."""
+                              energy_scale: float = 1.0, denoise: float = 0.0, timestamps: bool = False,
+                              ssml: bool | None = None, voices: dict | None = None) -> list[Utterance]:
+        """Several texts at once (batched across all their sentences); results in input order.
+
+        ``timestamps``: each :class:`Utterance` also has ``words``, a :class:`~hifigan.timing.WordTiming`
+        per spoken word (start and end in seconds, the characters of the text it was read from),
+        counted from FastPitch's durations. ``ssml``: read each text as SSML (:mod:`hifigan.ssml`;
+        ``None``, the default: when it starts with ``<speak``); ``voices``: the voices that
+        ``<voice name="...">`` may name (name -> TextToSpeech)."""
         self._check(pace, speaker, energy_scale)
         pitch_transform = pitch if callable(pitch) and bool(pitch) else None  # a no-op PitchTransform is falsy
-        items, owners = [], []
+        markup = [isinstance(t, str) and (is_ssml(t) if ssml is None else ssml) for t in texts]
+        if any(markup):
+            plain = [t for t, m in zip(texts, markup) if not m]
+            done = iter(self.synthesize_utterances(plain, pace, pitch, speaker, energy_scale, denoise, timestamps,
+                                                   ssml=False) if plain else [])
+            return [Utterance(*self._render(t, voices, pace, pitch_transform, speaker, energy_scale, denoise, timestamps))
+                    if m else next(done) for t, m in zip(texts, markup)]
+        items, owners, sentences = [], [], []
         for n, text in enumerate(texts):
-            ids = self._sentence_ids(text, n)
-            items += ids
-            owners += [n] * len(ids)
+            for sentence, ids, words in self._sentences(text, n):
+                items.append(ids)
+                owners.append(n)
+                sentences.append((sentence, words))
         mels = self._mels(items, pace, pitch_transform, speaker, energy_scale)
         pause = np.zeros(int(round(self.sentence_pause * self.sample_rate)), np.float32)
-        results = []
-        grouped: dict[int, list[torch.Tensor]] = {}
-        for mel, owner in zip(mels, owners):
-            grouped.setdefault(owner, []).append(mel)
         spoken = [k for k, mel in enumerate(mels) if mel.shape[-1] > 0]
         sounds = dict(zip(spoken, self.vocoder.vocode_many([mels[k] for k in spoken], self.vocoder_batch_size,
                                                            denoise)))
-        grouped_audio: dict[int, list] = {}
-        for k, owner in enumerate(owners):
-            grouped_audio.setdefault(owner, []).append(sounds.get(k))
+        results = []
         for n in range(len(texts)):
-            parts = grouped[n]
-            audio = []
-            for k, sound in enumerate(grouped_audio[n]):
-                if k:
+            mine = [k for k, owner in enumerate(owners) if owner == n]
+            audio, words, at = [], [], 0
+            for j, k in enumerate(mine):
+                if j:
                     audio.append(pause)
-                if sound is not None:
-                    audio.append(sound.cpu().numpy())
+                    at += pause.size
+                if timestamps:
+                    sentence, spoken_words = sentences[k]
+                    words += word_timings(spoken_words, mels[k].frames, at / self.sample_rate,
+                                          self.vocoder.hop_length / self.sample_rate, sentence.span)
+                if k in sounds:
+                    audio.append(sounds[k].cpu().numpy())
+                    at += audio[-1].size
             wav = np.concatenate(audio) if audio else np.zeros(0, np.float32)
             if wav.size == 0:
                 raise HifiganError(f"text {n + 1}: the model predicted no frames (all durations rounded to 0)")
-            results.append(Utterance(wav.astype(np.float32, copy=False), torch.cat(parts, dim=-1).cpu(),
-                                     self.sample_rate))
+            results.append(Utterance(wav.astype(np.float32, copy=False), torch.cat([mels[k] for k in mine], dim=-1).cpu(),
+                                     self.sample_rate, words if timestamps else None))
         return results
 
-    def _sentence_ids(self, text: str, n: int = 0) -> list[list[int]]:
-        """The symbol ids of each sentence of ``text`` (``n``: its index, for messages)."""
+    def _render(self, document, voices, pace, pitch, speaker, energy_scale, denoise, timestamps):
+        audio, mel, words = render_ssml(self, document, voices or {}, pace=pace, pitch=pitch, speaker=speaker,
+                                        energy_scale=energy_scale, denoise=denoise, timestamps=timestamps)
+        return audio, mel, self.sample_rate, words
+
+    def _sentences(self, text: str, n: int = 0) -> list[tuple[Sentence, list[int], list]]:
+        """``(sentence, ids, spoken words)`` for each sentence of ``text`` that has something to say
+        (``n``: the text's index, for messages)."""
         if not isinstance(text, str) or not text.strip():
             raise TextError(f"text {n + 1} is empty")
         items = []
-        for sentence in split_sentences(text, self.max_sentence_chars):
+        for sentence in split_sentences_with_offsets(text, self.max_sentence_chars):
             try:
-                items.append(self.text_processor.encode_text(sentence))
+                items.append((sentence, *self.text_processor.encode_with_words(sentence.text)))
             except TextError:
                 continue  # a sentence of only symbols; the text as a whole is checked below
         if not items:
             raise TextError(f"text {n + 1}: nothing to say, it cleans to no symbols ({text[:40]!r})")
         return items
 
+    def _sentence_ids(self, text: str, n: int = 0) -> list[list[int]]:
+        """The symbol ids of each sentence of ``text``."""
+        return [ids for _, ids, _ in self._sentences(text, n)]
+
     def stream(self, text: str, pace: float = 1.0, pitch: PitchTransform | Callable | None = None,
                speaker: int = 0, energy_scale: float = 1.0, denoise: float = 0.0,
-               first_frames: int = 8) -> Iterator[np.ndarray]:
+               first_frames: int = 8, ssml: bool | None = None, voices: dict | None = None) -> Iterator[np.ndarray]:
         """Yield the audio of ``text`` as it is made (float32 pieces at :attr:`sample_rate`): one
         sentence at a time and, within a sentence, pieces of ``first_frames`` mel frames and then
         twice as many each time, each vocoded with the vocoder's mel context on both sides. Joined,
         the pieces equal :meth:`synthesize`'s audio up to float rounding (pauses included). With
-        ``denoise`` > 0 a sentence comes whole (the denoiser works on the whole sentence)."""
+        ``denoise`` > 0 a sentence comes whole (the denoiser works on the whole sentence). An SSML
+        document (``ssml``, ``voices`` as :meth:`synthesize_utterances`) comes as one piece."""
         self._check(pace, speaker, energy_scale)
         pitch_transform = pitch if callable(pitch) and bool(pitch) else None
+        if is_ssml(text) if ssml is None else ssml:  # an SSML document comes whole, once made
+            yield self._render(text, voices, pace, pitch_transform, speaker, energy_scale, denoise, False)[0]
+            return
         pause = np.zeros(int(round(self.sentence_pause * self.sample_rate)), np.float32)
         produced = False
         for k, ids in enumerate(self._sentence_ids(text)):
@@ -218,11 +256,20 @@ class TextToSpeech:
         if not produced:
             raise HifiganError("text 1: the model predicted no frames (all durations rounded to 0)")
 
-    def synthesize(self, text: str, **kwargs) -> tuple[np.ndarray, int]:
-        """``(float32 audio in [-1, 1], sample_rate)``; keyword arguments as :meth:`synthesize_utterances`."""
-        utt = self.synthesize_utterances([text], **kwargs)[0]
-        return utt.audio, utt.sample_rate
+    def synthesize(self, text: str, timestamps: bool = False, **kwargs):
+        """``(float32 audio in [-1, 1], sample_rate)``, or with ``timestamps=True``
+        ``(audio, sample_rate, words)`` (:class:`~hifigan.timing.WordTiming` each); keyword
+        arguments as :meth:`synthesize_utterances` (``ssml``, ``voices``, the controls)."""
+        utt = self.synthesize_utterances([text], timestamps=timestamps, **kwargs)[0]
+        return (utt.audio, utt.sample_rate, utt.words) if timestamps else (utt.audio, utt.sample_rate)
 
-    def to_file(self, text: str, path, **kwargs) -> Path:
-        audio, sr = self.synthesize(text, **kwargs)
-        return write_wav(path, audio, sr)
+    def to_file(self, text: str, path, timestamps: str | None = None, **kwargs) -> Path:
+        """Write ``text``'s audio to the WAV ``path``; ``timestamps`` (``json``, ``srt`` or ``vtt``)
+        also writes its word timings beside it (``out.wav`` -> ``out.json``)."""
+        if timestamps is not None and timestamps not in TIMING_FORMATS:
+            raise HifiganError(f"timestamps must be one of {', '.join(TIMING_FORMATS)}, got {timestamps!r}")
+        utt = self.synthesize_utterances([text], timestamps=timestamps is not None, **kwargs)[0]
+        path = write_wav(path, utt.audio, utt.sample_rate)
+        if timestamps is not None:
+            write_timings(Path(path).with_suffix("." + timestamps), utt.words, timestamps)
+        return path

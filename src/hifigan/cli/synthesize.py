@@ -20,6 +20,8 @@ from hifigan.errors import HifiganError
 from hifigan.files import atomic_output
 from hifigan.pipeline import TextToSpeech
 from hifigan.plot import plot_spectrogram
+from hifigan.text import is_ssml, parse_ssml
+from hifigan.timing import write_timings
 
 NAME = "synthesize"
 
@@ -57,6 +59,11 @@ def add_parser(sub) -> None:
                         "(16-bit; its sizes read 0xFFFFFFFF on a pipe and are filled in at the end when stdout "
                         "is a file) or raw 16-bit little-endian PCM ('--stream pcm')")
     s.add_argument("--cmudict", metavar="PATH", help="a cmudict-0.7b file instead of the packaged dictionary")
+    s.add_argument("--ssml", action="store_true",
+                   help="read TEXT (or each line of -i) as SSML; without it, text that starts with <speak is SSML anyway")
+    s.add_argument("--timestamps", choices=["json", "srt", "vtt"],
+                   help="also write each WAV's word timings beside it, same name with this suffix "
+                        "(out.wav -> out.json; DIR/0001.wav -> DIR/0001.json)")
     s.add_argument("--heteronyms", default="context", choices=["context", "letters"],
                    help="words like 'wind', 'read', 'lives': read by the words around them (default), or left as "
                         "letters for the model to guess, as NVIDIA's front-end does")
@@ -82,6 +89,8 @@ def run(args) -> int:
     if args.stream:
         if args.text is None or args.output != "-" or args.plot or args.save_mel:
             raise CliError("--stream speaks one TEXT to stdout: use it with TEXT and -o -, without --plot/--save-mel")
+        if args.timestamps:
+            raise CliError("--timestamps writes a file beside each WAV: not with --stream")
         return _stream(args)
     if args.text is not None:
         if not args.text.strip():
@@ -109,7 +118,10 @@ def run(args) -> int:
     # Check every line before writing anything: a bad line fails the run with its number, no partial outputs.
     for n, text in enumerate(texts, 1):
         try:
-            tts.text_processor.encode_text(text)
+            if args.ssml or is_ssml(text):
+                parse_ssml(text)
+            else:
+                tts.text_processor.encode_text(text)
         except HifiganError as e:
             where = f"line {n}: " if args.input else ""
             raise CliError(f"{where}{e}") from None
@@ -120,13 +132,16 @@ def run(args) -> int:
     bar = tqdm(total=len(texts), desc="synthesizing", unit="utt", disable=n_all < 2 or rank > 0)
     for start in range(0, len(texts), chunk):
         try:
-            utts = tts.synthesize_utterances(texts[start:start + chunk], **kw)
+            utts = tts.synthesize_utterances(texts[start:start + chunk], timestamps=bool(args.timestamps),
+                                             ssml=True if args.ssml else None, **kw)
         except HifiganError as e:
             lines = [rank + 1 + world * k for k in (start, min(start + chunk, len(texts)) - 1)]
             where = f"lines {lines[0]}-{lines[1]}: " if args.input else ""
             raise CliError(f"{where}{e}") from None
         for utt, wav, png in zip(utts, wavs[start:], pngs[start:]):
             write_wav(wav, utt.audio, utt.sample_rate)
+            if args.timestamps:
+                write_timings(wav.with_suffix("." + args.timestamps), utt.words, args.timestamps)
             if args.save_mel:
                 _save_mel(wav.with_suffix(".npy"), utt.mel)
             if png is not None:
@@ -163,7 +178,7 @@ def _stream(args) -> int:
     if not args.text.strip():
         raise CliError("TEXT is empty")
     tts = _load(args, args.device)
-    pieces = tts.stream(args.text, **_controls(args))
+    pieces = tts.stream(args.text, ssml=True if args.ssml else None, **_controls(args))
     out = sys.stdout.buffer
     try:
         first = next(pieces)  # a bad text fails here, before a byte is written

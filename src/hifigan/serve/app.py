@@ -9,6 +9,8 @@ origins are given, and an API key (``Authorization: Bearer``) guards the API whe
 from __future__ import annotations
 
 import asyncio
+import base64
+import dataclasses
 import hmac
 import importlib.resources
 import logging
@@ -71,6 +73,8 @@ class SpeechRequest(BaseModel):
         None, description="default mp3 as OpenAI's (wav where no MP3 encoder is installed); pcm is raw "
                           "16-bit little-endian mono at the voice's sample rate (X-Sample-Rate)")
     pitch_shift_hz: float = Field(0.0, ge=-300.0, le=300.0, description="shift the pitch (Hz)")
+    timestamps: bool = Field(False, description="answer JSON: the audio file in base64 (response_format) and "
+                                                "each spoken word's start, end (s) and character span in input")
 
 
 class ApiError(Exception):
@@ -217,9 +221,13 @@ def create_app(voices: dict[str, TextToSpeech], config: ServeConfig | None = Non
         parts = []
         try:
             chunk = await job.next()  # errors in the first sentence still get a proper status
+            words = None
             if not stream:  # and so do all errors of a complete file
                 while chunk is not DONE:
-                    parts.append(encode.to_int16(chunk))
+                    if isinstance(chunk, list):  # options.timestamps: the words after the audio
+                        words = chunk
+                    else:
+                        parts.append(encode.to_int16(chunk))
                     chunk = await job.next()
         except SynthesisTimeout as e:
             job.cancel()
@@ -236,6 +244,9 @@ def create_app(voices: dict[str, TextToSpeech], config: ServeConfig | None = Non
             return StreamingResponse(stream_chunks(job, chunk, sr, fmt), media_type=encode.MEDIA_TYPES[fmt],
                                      headers=headers)
         data = await asyncio.to_thread(encode.encode_whole, np.concatenate(parts), sr, fmt)
+        if words is not None:
+            return JSONResponse({"format": fmt, "sample_rate": sr, "audio": base64.b64encode(data).decode("ascii"),
+                                 "words": [w.as_dict() for w in words]}, headers=headers)
         return Response(data, media_type=encode.MEDIA_TYPES[fmt], headers=headers)
 
     async def stream_chunks(job: Job, first, sr: int, fmt: str):
@@ -271,7 +282,8 @@ def create_app(voices: dict[str, TextToSpeech], config: ServeConfig | None = Non
             raise ApiError(400, "speed and pitch_shift_hz must be finite numbers", "speed")
         text = check_text(req.input, "input")
         voice = voice_name(req.voice, "voice")
-        return await speak(text, voice, options(req.speed, req.pitch_shift_hz), fmt, stream=fmt in encode.STREAMED)
+        opts = dataclasses.replace(options(req.speed, req.pitch_shift_hz), timestamps=req.timestamps)
+        return await speak(text, voice, opts, fmt, stream=fmt in encode.STREAMED and not req.timestamps)
 
     @app.get("/api/tts", dependencies=[Depends(authorized)], tags=["speech"], response_class=Response,
              responses={200: {"content": {"audio/wav": {}}}})

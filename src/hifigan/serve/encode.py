@@ -29,9 +29,11 @@ def formats() -> list[str]:
 
 
 def encode_whole(samples: np.ndarray, sample_rate: int, fmt: str) -> bytes:
-    """The complete file of 16-bit ``samples`` as ``wav`` (its true sizes), ``flac`` or ``mp3``."""
+    """The complete file of 16-bit ``samples`` as ``wav`` (its true sizes), ``pcm``, ``flac`` or ``mp3``."""
     if fmt == "wav":
         return wav_header(sample_rate, len(samples)) + samples.astype("<i2", copy=False).tobytes()
+    if fmt == "pcm":
+        return samples.astype("<i2", copy=False).tobytes()
     buf = io.BytesIO()
     if fmt == "flac":
         sf.write(buf, samples, sample_rate, format="FLAC", subtype="PCM_16")

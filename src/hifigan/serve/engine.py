@@ -39,6 +39,7 @@ class Options:
     pitch_shift_hz: float = 0.0
     speaker: int = 0
     denoise: float = 0.0
+    timestamps: bool = False  # the audio whole, then its words (a list of WordTiming)
 
 
 class Job:
@@ -128,7 +129,7 @@ class Engine:
         tts = self.voices[voice]
         self._admit()
         job = Job(asyncio.get_running_loop(), time.monotonic() + self.timeout)
-        steps = self.chunks(tts, text, options, job)
+        steps = self.chunks(tts, text, options, job, self.voices)
         if not self._step(job, steps):
             raise Busy(self.retry_after())
         return job
@@ -176,14 +177,24 @@ class Engine:
             self._mean_seconds = 0.8 * self._mean_seconds + 0.2 * (time.monotonic() - job.started)
 
     @staticmethod
-    def chunks(tts: TextToSpeech, text: str, options: Options, job: Job | None = None):
+    def chunks(tts: TextToSpeech, text: str, options: Options, job: Job | None = None, voices: dict | None = None):
         """The audio of ``text`` as :meth:`TextToSpeech.stream` makes it: sentence by sentence and,
         within a sentence, pieces of 16 mel frames and then twice as many each time (each a step the
         workers take in turn with other requests), so the first audio leaves early. Joined, the
         pieces are ``TextToSpeech.synthesize``'s audio. Stops quietly when ``job`` is cancelled,
-        raises :class:`SynthesisTimeout` past its deadline."""
+        raises :class:`SynthesisTimeout` past its deadline. An SSML document (``<speak>...``) comes
+        whole, its ``<voice>`` elements naming ``voices``; with ``options.timestamps`` the audio comes
+        whole and then its word timings (a list)."""
         pitch = PitchTransform(shift_hz=options.pitch_shift_hz)
-        pieces = tts.stream(text, pace=options.pace, pitch=pitch, speaker=options.speaker, denoise=options.denoise)
+        kw = dict(pace=options.pace, pitch=pitch, speaker=options.speaker, denoise=options.denoise, voices=voices)
+        if options.timestamps:
+            def whole():
+                audio, _, words = tts.synthesize(text, timestamps=True, **kw)
+                yield audio
+                yield words
+            pieces = whole()
+        else:
+            pieces = tts.stream(text, **kw)
         try:
             while True:
                 if job is not None:
