@@ -360,3 +360,10 @@ def test_canonical_form_ignores_only_what_reads_the_same():
     assert c("F.B.I., etc.") == c("F B I et cetera")
     assert c("fourteen hundred pounds") != c("one thousand four hundred pounds")
     assert c("eighteen sixty") != c("one thousand eight hundred sixty")
+
+
+def test_superscript_digits_in_an_address_do_not_crash():
+    from hifigan.text import TextProcessor
+
+    ids = TextProcessor().encode_text("see www.x.com/m² and 10²")
+    assert ids

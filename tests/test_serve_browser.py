@@ -1,5 +1,6 @@
 """The web page in a real browser: Debian's chromium, headless, driven by Playwright (pointed at the
 system browser; nothing downloads a browser build). `.ci/run` installs chromium."""
+import base64
 import io
 import os
 import shutil
@@ -56,8 +57,8 @@ def test_page_speaks_plays_and_draws_the_spectrogram(page, server, tmp_path):
     # the same request outside the browser: the page got exactly this audio
     r = httpx.post(server + "/v1/audio/speech", timeout=120,
                    json={"input": SENTENCE, "voice": "default", "speed": 1.2, "pitch_shift_hz": 0,
-                         "response_format": "wav"})
-    samples, sr = sf.read(io.BytesIO(r.content), dtype="int16")
+                         "response_format": "wav", "timestamps": True})
+    samples, sr = sf.read(io.BytesIO(base64.b64decode(r.json()["audio"])), dtype="int16")
     last = page.evaluate("({n: hifiganLast.samples, sr: hifiganLast.sampleRate})")
     assert last == {"n": len(samples), "sr": sr} and 1.0 < len(samples) / sr < 5.0
 
@@ -96,6 +97,34 @@ def test_page_speaks_plays_and_draws_the_spectrogram(page, server, tmp_path):
         for (let i = 0; i < d.length; i += 4 * 97) s.add(d[i] * 65536 + d[i + 1] * 256 + d[i + 2]); return s.size; }""")
     assert pixels > 50  # a picture, not a blank canvas
     assert page.get_attribute("#spectrogram", "aria-label").startswith("Spectrogram of")
+
+
+def test_page_highlights_each_word_while_it_plays(page, server):
+    text = "Dr. Smith paid $5.50 at nine."
+    page.get_by_label("Text").fill(text)
+    page.get_by_label("Pace").fill("1")
+    page.evaluate("window.hifiganLast = undefined")
+    page.get_by_role("button", name="Speak").click()
+    page.wait_for_function("() => window.hifiganLast !== undefined", timeout=120_000)
+    words = httpx.post(server + "/v1/audio/speech", timeout=120,
+                       json={"input": text, "voice": "default", "speed": 1.0, "response_format": "wav",
+                             "timestamps": True}).json()["words"]
+    spans = page.eval_on_selector_all("#words span", "s => s.map(e => e.textContent)")
+    assert spans == ["Dr.", "Smith", "paid", "$5.50", "at", "nine"]  # "$5.50" one stretch for its four words
+    assert page.locator("#words").inner_text() == text
+    audio = page.locator("#audio")
+    for w in (words[1], words[5], words[-1]):  # seek into a word: it, and only it, is highlighted
+        audio.evaluate("(a, t) => { a.currentTime = t; }", (w["start"] + w["end"]) / 2)
+        page.wait_for_function("(want) => { const c = document.querySelectorAll('#words span.current'); "
+                               "return c.length === 1 && c[0].textContent === want; }",
+                               arg=text[w["start_char"]:w["end_char"]], timeout=10_000)
+    # while it plays, the highlight follows the audio
+    seen = page.evaluate("""async () => { const a = document.getElementById('audio'); a.currentTime = 0;
+        const got = new Set(); await a.play();
+        while (!a.ended && a.currentTime < a.duration) { await new Promise(r => setTimeout(r, 40));
+          const c = document.querySelector('#words span.current'); if (c) got.add(c.textContent); }
+        return [...got]; }""")
+    assert {"Smith", "paid", "$5.50", "nine"} <= set(seen), seen
 
 
 def test_page_reports_errors(page):

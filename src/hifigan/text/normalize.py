@@ -162,7 +162,7 @@ _URL_SYMBOLS = {".": "dot", "/": "slash", "-": "dash", "_": "underscore", "@": "
 def _speak_address(s: str) -> str:
     words = []
     for part in _URL_PART.findall(s):
-        if part.isdigit():
+        if part.isascii() and part.isdigit():  # "²" is a digit to isdigit, not to int()
             words.append(digits(part) if len(part) > 2 else cardinal(int(part)))
         elif part.isalpha():
             words.append(_spell(part) if part.lower() == "www" or len(part) == 1 else part)

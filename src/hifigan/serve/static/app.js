@@ -1,4 +1,5 @@
-// The hifigan page: asks POST /v1/audio/speech for a WAV, plays it, offers it for download and
+// The hifigan page: asks POST /v1/audio/speech for a WAV and its word timings, plays it, highlights each
+// word as it is spoken, offers it for download and
 // draws its spectrogram (computed here from the samples). Talks to this server only.
 "use strict";
 
@@ -130,6 +131,49 @@ function draw(spec) {
   ctx.drawImage(tmp, 0, 0, canvas.width, canvas.height);
 }
 
+// ---------------------------------------------------------------- words as they are spoken
+
+let regions = [];  // [{start, end, node}]: the input's characters that each spoken word came from
+
+function showWords(text, words) {
+  // The typed text, with each stretch that a word was read from in a span of its own ("$5.50" is one
+  // stretch for "five dollars fifty cents"); built with text nodes only, never HTML.
+  const byChars = new Map();
+  for (const w of words) {
+    const k = w.start_char + ":" + w.end_char;
+    const r = byChars.get(k) || { a: w.start_char, b: w.end_char, start: w.start, end: w.end };
+    r.start = Math.min(r.start, w.start); r.end = Math.max(r.end, w.end);
+    byChars.set(k, r);
+  }
+  const sorted = [...byChars.values()].sort((x, y) => x.a - y.a);
+  const box = $("words");
+  box.replaceChildren();
+  regions = [];
+  let at = 0;
+  for (const r of sorted) {
+    if (r.a < at) continue;  // overlapping stretches: keep the first
+    if (r.a > at) box.append(document.createTextNode(text.slice(at, r.a)));
+    const span = document.createElement("span");
+    span.textContent = text.slice(r.a, r.b);
+    span.dataset.start = r.start.toFixed(3);
+    span.dataset.end = r.end.toFixed(3);
+    box.append(span);
+    regions.push({ start: r.start, end: r.end, node: span });
+    at = r.b;
+  }
+  if (at < text.length) box.append(document.createTextNode(text.slice(at)));
+}
+
+function highlight() {
+  const t = $("audio").currentTime;
+  for (const r of regions) r.node.classList.toggle("current", r.start <= t && t < r.end);
+}
+
+function follow() {  // smoother than timeupdate alone (which fires about 4 times a second)
+  highlight();
+  if (!$("audio").paused) requestAnimationFrame(follow);
+}
+
 // ---------------------------------------------------------------- speaking
 
 async function speak(event) {
@@ -144,10 +188,12 @@ async function speak(event) {
       method: "POST", headers: headers(),
       body: JSON.stringify({ model: "hifigan", input: text, voice: $("voice").value || null,
                              speed: Number($("pace").value), pitch_shift_hz: Number($("pitch").value),
-                             response_format: "wav" }),
+                             response_format: "wav", timestamps: true }),
     });
     if (!response.ok) { setStatus(await errorText(response), true); return; }
-    const buffer = await response.arrayBuffer();
+    const body = await response.json();
+    const buffer = Uint8Array.from(atob(body.audio), (c) => c.charCodeAt(0)).buffer;
+    showWords(text, body.words);
     const { samples, sampleRate } = wavSamples(buffer);
     if (objectUrl) URL.revokeObjectURL(objectUrl);
     objectUrl = URL.createObjectURL(new Blob([buffer], { type: "audio/wav" }));
@@ -174,6 +220,9 @@ function init() {
   $("pace").addEventListener("input", () => { $("pace-out").value = Number($("pace").value).toFixed(2) + "×"; });
   $("pitch").addEventListener("input", () => { $("pitch-out").value = $("pitch").value + " Hz"; });
   $("key").addEventListener("change", loadVoices);
+  $("audio").addEventListener("timeupdate", highlight);
+  $("audio").addEventListener("seeked", highlight);
+  $("audio").addEventListener("play", () => requestAnimationFrame(follow));
   loadVoices().catch((e) => setStatus("Could not reach the server: " + e.message, true));
 }
 
