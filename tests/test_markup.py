@@ -204,3 +204,38 @@ def test_the_server_speaks_ssml_and_answers_words_as_json():
         assert r.status_code == 200 and sf.read(io.BytesIO(r.content))[0].shape == want.shape
         r = client.post("/v1/audio/speech", json={"input": "<speak>bad</spek>", "response_format": "wav"})
         assert r.status_code == 400 and "line 1, column" in r.json()["error"]["message"]
+
+
+def test_stream_gives_each_sentences_words_before_its_audio(tts):
+    text = "First one here. Then it costs $5.50!"
+    audio, sr, words = tts.synthesize(text, timestamps=True)
+    items = list(tts.stream(text, timestamps=True))
+    assert isinstance(items[0], list)
+    got = [w for item in items if isinstance(item, list) for w in item]
+    assert got == words
+    np.testing.assert_allclose(np.concatenate([i for i in items if not isinstance(i, list)]), audio, atol=1e-4)
+
+
+def test_the_server_streams_words_as_events():
+    import base64
+
+    pytest.importorskip("fastapi")
+    httpx = pytest.importorskip("httpx")
+    from hifigan.serve import ServeConfig, create_app
+    from serve_helpers import live_server
+
+    voice = tiny_tts(0)
+    text = "First one here. Then it costs $5.50!"
+    want, sr, words = voice.synthesize(text, timestamps=True)
+    with live_server(create_app({"tiny": voice}, ServeConfig(workers=1))) as base, \
+            httpx.Client(base_url=base, timeout=60) as client:
+        r = client.post("/v1/audio/speech", json={"input": text, "stream_format": "sse", "timestamps": True})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        events = [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")]
+        kinds = [e["type"] for e in events]
+        assert kinds[0] == "speech.words" and kinds[-1] == "speech.audio.done" and kinds.count("speech.words") == 2
+        assert [w for e in events if e["type"] == "speech.words" for w in e["words"]] == [w.as_dict() for w in words]
+        pcm = b"".join(base64.b64decode(e["audio"]) for e in events if e["type"] == "speech.audio.delta")
+        assert len(pcm) == 2 * want.size
+        r = client.post("/v1/audio/speech", json={"input": text, "stream_format": "sse", "response_format": "mp3"})
+        assert r.status_code == 400

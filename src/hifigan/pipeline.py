@@ -227,27 +227,39 @@ class TextToSpeech:
 
     def stream(self, text: str, pace: float = 1.0, pitch: PitchTransform | Callable | None = None,
                speaker: int = 0, energy_scale: float = 1.0, denoise: float = 0.0,
-               first_frames: int = 8, ssml: bool | None = None, voices: dict | None = None) -> Iterator[np.ndarray]:
+               first_frames: int = 8, ssml: bool | None = None, voices: dict | None = None,
+               timestamps: bool = False) -> Iterator[np.ndarray | list]:
         """Yield the audio of ``text`` as it is made (float32 pieces at :attr:`sample_rate`): one
         sentence at a time and, within a sentence, pieces of ``first_frames`` mel frames and then
         twice as many each time, each vocoded with the vocoder's mel context on both sides. Joined,
         the pieces equal :meth:`synthesize`'s audio up to float rounding (pauses included). With
         ``denoise`` > 0 a sentence comes whole (the denoiser works on the whole sentence). An SSML
-        document (``ssml``, ``voices`` as :meth:`synthesize_utterances`) comes as one piece."""
+        document (``ssml``, ``voices`` as :meth:`synthesize_utterances`) comes as one piece.
+        ``timestamps``: before each sentence's audio comes a ``list`` of its words
+        (:class:`~hifigan.timing.WordTiming`, seconds from the start of the whole audio)."""
         self._check(pace, speaker, energy_scale)
         pitch_transform = pitch if callable(pitch) and bool(pitch) else None
         if is_ssml(text) if ssml is None else ssml:  # an SSML document comes whole, once made
-            yield self._render(text, voices, pace, pitch_transform, speaker, energy_scale, denoise, False)[0]
+            audio, _, _, words = self._render(text, voices, pace, pitch_transform, speaker, energy_scale, denoise,
+                                              timestamps)
+            if timestamps:
+                yield words
+            yield audio
             return
         pause = np.zeros(int(round(self.sentence_pause * self.sample_rate)), np.float32)
-        produced = False
-        for k, ids in enumerate(self._sentence_ids(text)):
+        produced, at = False, 0
+        for k, (sentence, ids, spoken) in enumerate(self._sentences(text)):
             mel = self._mels([ids], pace, pitch_transform, speaker, energy_scale)[0]
             if k:
                 yield pause
+                at += pause.size
+            if timestamps:
+                yield word_timings(spoken, mel.frames, at / self.sample_rate,
+                                   self.vocoder.hop_length / self.sample_rate, sentence.span)
             if mel.shape[-1] == 0:
                 continue
             produced = True
+            at += mel.shape[-1] * self.vocoder.hop_length
             if denoise > 0:
                 yield self.vocoder.vocode(mel[None], denoise)[0].cpu().numpy()
                 continue

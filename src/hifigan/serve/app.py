@@ -13,6 +13,7 @@ import base64
 import dataclasses
 import hmac
 import importlib.resources
+import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -75,6 +76,9 @@ class SpeechRequest(BaseModel):
     pitch_shift_hz: float = Field(0.0, ge=-300.0, le=300.0, description="shift the pitch (Hz)")
     timestamps: bool = Field(False, description="answer JSON: the audio file in base64 (response_format) and "
                                                 "each spoken word's start, end (s) and character span in input")
+    stream_format: Literal["audio", "sse"] = Field(
+        "audio", description="sse: server-sent events as the audio is made (speech.audio.delta with base64 "
+                             "16-bit PCM, speech.words with timestamps, speech.audio.done); needs pcm")
 
 
 class ApiError(Exception):
@@ -211,7 +215,7 @@ def create_app(voices: dict[str, TextToSpeech], config: ServeConfig | None = Non
             raise ApiError(413, f"{param} is {len(text)} characters; the limit is {config.max_chars}", param)
         return text
 
-    async def speak(text: str, voice: str, options: Options, fmt: str, stream: bool) -> Response:
+    async def speak(text: str, voice: str, options: Options, fmt: str, stream: bool | str) -> Response:
         """The audio of ``text`` as ``fmt``: streamed as it is made (``stream``, WAV or PCM), else
         one complete file with its true sizes and a Content-Length."""
         try:
@@ -224,8 +228,8 @@ def create_app(voices: dict[str, TextToSpeech], config: ServeConfig | None = Non
             words = None
             if not stream:  # and so do all errors of a complete file
                 while chunk is not DONE:
-                    if isinstance(chunk, list):  # options.timestamps: the words after the audio
-                        words = chunk
+                    if isinstance(chunk, list):  # options.timestamps: a sentence's words before its audio
+                        words = (words or []) + chunk
                     else:
                         parts.append(encode.to_int16(chunk))
                     chunk = await job.next()
@@ -240,6 +244,8 @@ def create_app(voices: dict[str, TextToSpeech], config: ServeConfig | None = Non
             raise
         sr = engine.voices[voice].sample_rate
         headers = {"X-Sample-Rate": str(sr), "Cache-Control": "no-store"}
+        if stream == "sse":
+            return StreamingResponse(sse_events(job, chunk), media_type="text/event-stream", headers=headers)
         if stream:
             return StreamingResponse(stream_chunks(job, chunk, sr, fmt), media_type=encode.MEDIA_TYPES[fmt],
                                      headers=headers)
@@ -248,6 +254,26 @@ def create_app(voices: dict[str, TextToSpeech], config: ServeConfig | None = Non
             return JSONResponse({"format": fmt, "sample_rate": sr, "audio": base64.b64encode(data).decode("ascii"),
                                  "words": [w.as_dict() for w in words]}, headers=headers)
         return Response(data, media_type=encode.MEDIA_TYPES[fmt], headers=headers)
+
+    async def sse_events(job: Job, first):
+        """Server-sent events, as OpenAI's ``stream_format: "sse"``: ``speech.audio.delta`` (base64
+        16-bit PCM), our ``speech.words`` (a sentence's word timings, before its audio), then
+        ``speech.audio.done``."""
+        def event(kind: str, **fields) -> bytes:
+            return f"event: {kind}\ndata: {json.dumps({'type': kind, **fields})}\n\n".encode()
+        try:
+            chunk = first
+            while chunk is not DONE:
+                if isinstance(chunk, list):
+                    yield event("speech.words", words=[w.as_dict() for w in chunk])
+                else:
+                    yield event("speech.audio.delta", audio=base64.b64encode(encode.to_int16(chunk).tobytes()).decode())
+                chunk = await job.next()
+            yield event("speech.audio.done")
+        except Exception as e:  # the status is sent: all that is left is to cut the stream short
+            raise StreamCut(str(e)) from None
+        finally:
+            job.cancel()
 
     async def stream_chunks(job: Job, first, sr: int, fmt: str):
         try:
@@ -283,6 +309,10 @@ def create_app(voices: dict[str, TextToSpeech], config: ServeConfig | None = Non
         text = check_text(req.input, "input")
         voice = voice_name(req.voice, "voice")
         opts = dataclasses.replace(options(req.speed, req.pitch_shift_hz), timestamps=req.timestamps)
+        if req.stream_format == "sse":
+            if req.response_format not in (None, "pcm"):
+                raise ApiError(400, "stream_format sse sends 16-bit PCM: use response_format pcm", "response_format")
+            return await speak(text, voice, opts, "pcm", stream="sse")
         return await speak(text, voice, opts, fmt, stream=fmt in encode.STREAMED and not req.timestamps)
 
     @app.get("/api/tts", dependencies=[Depends(authorized)], tags=["speech"], response_class=Response,

@@ -39,7 +39,7 @@ class Options:
     pitch_shift_hz: float = 0.0
     speaker: int = 0
     denoise: float = 0.0
-    timestamps: bool = False  # the audio whole, then its words (a list of WordTiming)
+    timestamps: bool = False  # the words too: each a list of WordTiming, as stream(timestamps=True) yields them
 
 
 class Job:
@@ -183,18 +183,11 @@ class Engine:
         workers take in turn with other requests), so the first audio leaves early. Joined, the
         pieces are ``TextToSpeech.synthesize``'s audio. Stops quietly when ``job`` is cancelled,
         raises :class:`SynthesisTimeout` past its deadline. An SSML document (``<speak>...``) comes
-        whole, its ``<voice>`` elements naming ``voices``; with ``options.timestamps`` the audio comes
-        whole and then its word timings (a list)."""
+        whole, its ``<voice>`` elements naming ``voices``; with ``options.timestamps`` each sentence's
+        word timings (a list) come before its audio."""
         pitch = PitchTransform(shift_hz=options.pitch_shift_hz)
         kw = dict(pace=options.pace, pitch=pitch, speaker=options.speaker, denoise=options.denoise, voices=voices)
-        if options.timestamps:
-            def whole():
-                audio, _, words = tts.synthesize(text, timestamps=True, **kw)
-                yield audio
-                yield words
-            pieces = whole()
-        else:
-            pieces = tts.stream(text, **kw)
+        pieces = tts.stream(text, timestamps=options.timestamps, **kw)
         try:
             while True:
                 if job is not None:
