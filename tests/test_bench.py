@@ -94,3 +94,46 @@ def test_onnx_backend_is_benchmarked_beside_torch(tiny_files, tmp_path, monkeypa
     assert [(r.stage, r.backend) for r in results] == [("fastpitch", "torch"), ("vocoder", "torch"),
                                                        ("fastpitch", "onnx"), ("vocoder", "onnx")]
     assert results[1].audio_s == pytest.approx(results[3].audio_s)
+
+
+def test_real_use_first_pass_texts_are_new_to_the_process(tiny_files):
+    """time_unseen: only the warm-up text is spoken before the first pass, every first-pass text is
+    spoken there for the first time, then once more in the second pass."""
+    from hifigan import TextToSpeech
+    from hifigan.bench import WARMUP_TEXT, time_unseen
+
+    fp, voc = tiny_files
+    tts = TextToSpeech.from_pretrained(fp, voc)
+    seen = []
+    real_synth, real_stream = tts.synthesize, tts.stream
+    tts.synthesize = lambda text, **kw: seen.append(text) or real_synth(text, **kw)
+    tts.stream = lambda text, **kw: seen.append(text) or real_stream(text, **kw)
+    texts = ["One short line.", "A second, somewhat longer line of text.", "Three."]
+    out = time_unseen(tts, texts, "stream")
+    assert seen[0] == WARMUP_TEXT and seen[1:] == texts + texts
+    assert len(out["first"]) == len(out["second"]) == len(out["first_audio"]["first"]) == 3
+    assert all(a > 0 for a in out["audio_s"])
+    with pytest.raises(HifiganError, match="warm-up"):
+        time_unseen(tts, [WARMUP_TEXT], "tts")
+
+
+def test_real_use_runs_each_configuration_in_a_fresh_process(tiny_files, tmp_path, capsys):
+    from hifigan.bench import bench_sentences
+
+    fp, voc = tiny_files
+    assert len(bench_sentences()) >= 100 and len(set(bench_sentences())) == len(bench_sentences())
+    (tmp_path / "s.txt").write_text("First line here.\nA second line, longer.\nThird.\n")
+    out = tmp_path / "real.json"
+    assert main(["bench", "--fastpitch", str(fp), "--vocoder", str(voc), "--sentences", str(tmp_path / "s.txt"),
+                 "--precision", "fp32", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "RTF 1st" in printed and "RTF 2nd" in printed
+    data = json.loads(out.read_text())
+    assert [r["stage"] for r in data["results"]] == ["tts", "stream"]
+    for r in data["results"]:
+        assert r["sentences"] == 3 and len(r["first_s"]) == len(r["second_s"]) == 3
+        assert r["rtf_first"] == pytest.approx(sum(r["first_s"]) / r["audio_s"])
+    assert "first_audio_p50_s" in data["results"][1]
+    (tmp_path / "dup.txt").write_text("Same.\nSame.\n")
+    assert main(["bench", "--fastpitch", str(fp), "--vocoder", str(voc), "--sentences", str(tmp_path / "dup.txt")]) == 1
+    assert "distinct" in capsys.readouterr().err

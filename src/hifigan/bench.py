@@ -1,5 +1,11 @@
 """``hifigan bench``: how fast FastPitch, the vocoder and the whole pipeline run on this machine.
 
+Real use (the default of ``hifigan bench``, :func:`bench_real_use`): distinct sentences, each seen
+once by a fresh process (first pass), then each again (second pass), side by side: a first pass
+much slower than the second means the process pays for every new length (kernels built per shape).
+
+Repeated texts (``--repeat``, :func:`bench`):
+
 Every configuration (backend x precision x threads x batch size x text) is run ``warmup`` times
 unmeasured, then ``runs`` times measured. Percentiles are those of the measured runs themselves
 (nearest rank: each is a time one run really took; with 10 runs p99 is the slowest), never a
@@ -20,8 +26,11 @@ from __future__ import annotations
 import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -195,3 +204,121 @@ def write_report(path, data: dict) -> None:
     with atomic_output(path) as tmp:
         with open(tmp, "w") as f:
             json.dump(data, f, indent=1)
+
+
+# ---------------------------------------------------------------- real use: unseen sentences
+
+SENTENCES_FILE = Path(__file__).resolve().parent / "data" / "bench_sentences.txt"  # 120 LJ Speech lines (public domain)
+WARMUP_TEXT = "One warm-up sentence, not timed."
+REAL_STAGES = ("tts", "stream")
+
+
+def bench_sentences(path=None, n: int | None = None) -> list[str]:
+    lines = [t.strip() for t in Path(path or SENTENCES_FILE).read_text(encoding="utf-8").splitlines() if t.strip()]
+    if len(set(lines)) != len(lines):
+        raise HifiganError(f"{path or SENTENCES_FILE}: the sentences must be distinct")
+    if not lines:
+        raise HifiganError(f"{path or SENTENCES_FILE}: no sentences")
+    return lines[:n] if n else lines
+
+
+def time_unseen(tts, sentences: list[str], stage: str) -> dict:
+    """In this process, which has synthesized only :data:`WARMUP_TEXT`: each sentence once (the first
+    pass: every text and so every length is new to it), then each again (the second pass). ``tts``:
+    :meth:`TextToSpeech.synthesize`; ``stream``: all of :meth:`TextToSpeech.stream`, and the time
+    to its first piece. Returns per-sentence times and audio seconds for both passes."""
+    if WARMUP_TEXT in sentences:
+        raise HifiganError("the warm-up text must not be one of the timed sentences")
+    tts.synthesize(WARMUP_TEXT)
+    out = {"first": [], "second": [], "first_audio": {"first": [], "second": []}, "audio_s": []}
+    for name in ("first", "second"):
+        for text in sentences:
+            start = time.perf_counter()
+            if stage == "tts":
+                n = tts.synthesize(text)[0].size
+            else:
+                n, first = 0, None
+                for piece in tts.stream(text):
+                    first = first or time.perf_counter() - start
+                    n += piece.size
+                out["first_audio"][name].append(first)
+            out[name].append(time.perf_counter() - start)
+            if name == "first":
+                out["audio_s"].append(n / tts.sample_rate)
+    return out
+
+
+_WORKER = """
+import json, sys, torch
+from hifigan.bench import _load, time_unseen
+a = json.loads(sys.argv[1])
+if a["threads"]:
+    torch.set_num_threads(a["threads"])
+tts, _ = _load(a["fastpitch"], a["vocoder"], a["device"], a["precision"], a["backend"])
+print(json.dumps(time_unseen(tts, a["sentences"], a["stage"])))
+"""
+
+
+@dataclass
+class RealUse:
+    stage: str
+    backend: str
+    precision: str
+    threads: int
+    first: list      # seconds per sentence, first pass (each text new to the process)
+    second: list     # the same sentences again
+    audio_s: list
+    first_audio: dict
+
+    def summary(self) -> dict:
+        audio = sum(self.audio_s)
+        d = {"stage": self.stage, "backend": self.backend, "precision": self.precision, "threads": self.threads,
+             "sentences": len(self.first), "audio_s": audio, "rtf_first": sum(self.first) / audio,
+             "rtf_second": sum(self.second) / audio}
+        d["first_over_second"] = d["rtf_first"] / d["rtf_second"]
+        if self.first_audio["first"]:
+            d.update(first_audio_p50_s=percentile(self.first_audio["first"], 50),
+                     first_audio_p90_s=percentile(self.first_audio["first"], 90))
+        return d
+
+
+def bench_real_use(fastpitch="default", vocoder=None, sentences=None, stages=REAL_STAGES, precisions=("auto",),
+                   backends=("torch",), threads=(None,), device="cpu",
+                   progress: Callable[[str], None] | None = None) -> list[RealUse]:
+    """Every configuration and stage in a fresh Python process (so nothing was compiled or cached
+    for any of the texts before): :func:`time_unseen` on ``sentences`` (default: the packaged 120)."""
+    sentences = sentences or bench_sentences()
+    bad = sorted(set(stages) - set(REAL_STAGES))
+    if bad:
+        raise HifiganError(f"unknown stage {bad[0]!r} for distinct sentences: use {', '.join(REAL_STAGES)}")
+    results = []
+    for n_threads in threads:
+        for backend in backends:
+            for precision in precisions:
+                for stage in stages:
+                    if progress:
+                        progress(f"{stage} {backend} {precision} threads={n_threads or torch.get_num_threads()}")
+                    args = {"fastpitch": str(fastpitch), "vocoder": vocoder, "device": device, "precision": precision,
+                            "backend": backend, "threads": n_threads, "sentences": sentences, "stage": stage}
+                    r = subprocess.run([sys.executable, "-c", _WORKER, json.dumps(args)], capture_output=True,
+                                       text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                    if r.returncode != 0:
+                        lines = r.stderr.strip().splitlines() or ["no output"]
+                        raise HifiganError(f"the benchmark process failed: {lines[-1]}")
+                    out = json.loads(r.stdout.strip().splitlines()[-1])
+                    results.append(RealUse(stage, backend, precision, n_threads or torch.get_num_threads(), **out))
+    return results
+
+
+def real_use_table(results: list[RealUse]) -> str:
+    head = (f"{'stage':7s} {'backend':7s} {'prec':9s} {'thr':>3s} {'texts':>5s} {'audio s':>8s} "
+            f"{'RTF 1st':>8s} {'RTF 2nd':>8s} {'1st/2nd':>7s} {'first audio p50/p90 (1st pass)':>31s}")
+    lines = [head, "-" * len(head)]
+    for r in results:
+        s = r.summary()
+        fa = (f"{1000 * s['first_audio_p50_s']:.0f} / {1000 * s['first_audio_p90_s']:.0f} ms"
+              if "first_audio_p50_s" in s else "")
+        lines.append(f"{r.stage:7s} {r.backend:7s} {r.precision:9s} {r.threads:3d} {s['sentences']:5d} "
+                     f"{s['audio_s']:8.1f} {s['rtf_first']:8.3f} {s['rtf_second']:8.3f} {s['first_over_second']:7.2f} "
+                     f"{fa:>31s}")
+    return "\n".join(lines)
