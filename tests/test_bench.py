@@ -137,3 +137,6 @@ def test_real_use_runs_each_configuration_in_a_fresh_process(tiny_files, tmp_pat
     (tmp_path / "dup.txt").write_text("Same.\nSame.\n")
     assert main(["bench", "--fastpitch", str(fp), "--vocoder", str(voc), "--sentences", str(tmp_path / "dup.txt")]) == 1
     assert "distinct" in capsys.readouterr().err
+    assert main(["bench", "--sentences", str(tmp_path / "missing.txt")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "cannot read the sentences" in err[-1] and not any("Traceback" in line for line in err)

@@ -214,7 +214,11 @@ REAL_STAGES = ("tts", "stream")
 
 
 def bench_sentences(path=None, n: int | None = None) -> list[str]:
-    lines = [t.strip() for t in Path(path or SENTENCES_FILE).read_text(encoding="utf-8").splitlines() if t.strip()]
+    try:
+        text = Path(path or SENTENCES_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise HifiganError(f"{path or SENTENCES_FILE}: cannot read the sentences ({e.__class__.__name__})") from None
+    lines = [t.strip() for t in text.splitlines() if t.strip()]
     if len(set(lines)) != len(lines):
         raise HifiganError(f"{path or SENTENCES_FILE}: the sentences must be distinct")
     if not lines:
