@@ -221,10 +221,6 @@ class TextToSpeech:
             raise TextError(f"text {n + 1}: nothing to say, it cleans to no symbols ({text[:40]!r})")
         return items
 
-    def _sentence_ids(self, text: str, n: int = 0) -> list[list[int]]:
-        """The symbol ids of each sentence of ``text``."""
-        return [ids for _, ids, _ in self._sentences(text, n)]
-
     def stream(self, text: str, pace: float = 1.0, pitch: PitchTransform | Callable | None = None,
                speaker: int = 0, energy_scale: float = 1.0, denoise: float = 0.0,
                first_frames: int = 8, ssml: bool | None = None, voices: dict | None = None,

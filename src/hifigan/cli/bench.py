@@ -59,37 +59,35 @@ def _repeated(args) -> bool:
 
 def run(args) -> int:
     check_device(args.device)
+    repeated = _repeated(args)
+    if repeated and "stream" in (args.stages or ()):
+        raise CliError("the stream stage is real use's: without --repeat (repeated: first_audio)")
+    if not repeated and args.n < 1:
+        raise CliError(f"-n must be >= 1, got {args.n}")
+    sentences = None if repeated else bench_sentences(args.sentences, args.n)  # a bad file fails before any work
+    settings = {k: v for k, v in vars(args).items() if k not in ("command", "json")}
     bar = tqdm(desc="benchmarking", unit="config", leave=False)
 
     def progress(what: str) -> None:
         bar.set_postfix_str(what)
         bar.update()
-    if _repeated(args):
-        if "stream" in (args.stages or ()):
-            raise CliError("the stream stage is real use's: without --repeat (repeated: first_audio)")
+    if repeated:
         results = bench(args.fastpitch, args.vocoder, texts=args.texts or ["sentence", "paragraph"],
                         stages=args.stages or ["fastpitch", "vocoder", "tts", "first_audio"],
                         precisions=args.precision or ["fp32"], backends=args.backend, threads=args.threads or [None],
                         batch_sizes=args.batch_size or [1], runs=10 if args.runs is None else args.runs,
                         warmup=2 if args.warmup is None else args.warmup, device=args.device, progress=progress)
-        text = table(results)
-        data = lambda: report(results, settings(), args.device)  # noqa: E731
+        text, data = table(results), report(results, settings, args.device)
     else:
-        if args.n < 1:
-            raise CliError(f"-n must be >= 1, got {args.n}")
-        results = bench_real_use(args.fastpitch, args.vocoder, bench_sentences(args.sentences, args.n),
-                                 stages=args.stages or ["tts", "stream"], precisions=args.precision or ["auto"],
-                                 backends=args.backend, threads=args.threads or [None], device=args.device,
-                                 progress=progress)
+        results = bench_real_use(args.fastpitch, args.vocoder, sentences, stages=args.stages or ["tts", "stream"],
+                                 precisions=args.precision or ["auto"], backends=args.backend,
+                                 threads=args.threads or [None], device=args.device, progress=progress)
         text = real_use_table(results)
-        data = lambda: {"machine": machine_info(args.device), "settings": settings(),  # noqa: E731
-                        "results": [{**r.summary(), "first_s": r.first, "second_s": r.second} for r in results]}
+        data = {"machine": machine_info(args.device), "settings": settings,
+                "results": [{**r.summary(), "first_s": r.first, "second_s": r.second} for r in results]}
     bar.close()
     print(text)
-
-    def settings() -> dict:
-        return {k: v for k, v in vars(args).items() if k not in ("command", "json")}
     if args.json:
-        write_report(args.json, data())
+        write_report(args.json, data)
         print(f"wrote {args.json}", file=sys.stderr)
     return 0
