@@ -28,10 +28,14 @@ class CpuFeatures:
     bf16: bool  # bf16 products in hardware: AVX512-BF16 or AMX (else oneDNN emulates them, slowly)
     int8: bool  # int8 products in hardware (AMX or VNNI) and oneDNN's int8 linear in this torch
     avx2_kernels: bool  # torch dispatches AVX2 kernels (no AVX-512): the fp32 2-D vocoder layout wins
+    # oneDNN's kernels for a new input shape cost a lot to build (AMX: about 0.85 s a sentence of a new
+    # length), so inference keeps to a fixed set of shapes (Vocoder.piece_frames, length buckets);
+    # on a Zen 4 or AVX2 EPYC a new length cost under 1.2x a repeated one, and the pieces 10-15% more
+    shape_stable: bool = False
 
 
 PROFILES = {
-    "amx": CpuFeatures("amx", bf16=True, int8=True, avx2_kernels=False),
+    "amx": CpuFeatures("amx", bf16=True, int8=True, avx2_kernels=False, shape_stable=True),
     "avx512_bf16": CpuFeatures("avx512_bf16", bf16=True, int8=True, avx2_kernels=False),
     "avx2": CpuFeatures("avx2", bf16=False, int8=False, avx2_kernels=True),
 }
@@ -51,7 +55,7 @@ def detected() -> CpuFeatures:
     int8 = (amx or vnni) and torch.backends.mkldnn.is_available() and hasattr(torch.ops.onednn, "qlinear_pointwise")
     avx2 = torch.backends.cpu.get_cpu_capability() == "AVX2"
     name = "amx" if amx else "avx512_bf16" if bf16 else "avx2" if avx2 else "other"
-    return CpuFeatures(name, bf16=bf16, int8=bool(int8), avx2_kernels=avx2)
+    return CpuFeatures(name, bf16=bf16, int8=bool(int8), avx2_kernels=avx2, shape_stable=amx)
 
 
 def features() -> CpuFeatures:

@@ -195,4 +195,5 @@ def load_onnx_vocoder(folder, threads: int | None = None, manifest: dict | None 
     m = manifest or read_onnx_manifest(folder, ("vocoder",))
     v = m["vocoder"]
     generator = OnnxGenerator(v["path"], v["generator"], threads)
+    vocoder_kw.setdefault("piece_frames", None)  # the graph runs whole: a piece's context would cost in full
     return Vocoder(generator, v["audio"], v.get("train_setup") or {}, **vocoder_kw).eval()

@@ -29,8 +29,14 @@ def blur_time(mel: torch.Tensor, sigma: float) -> torch.Tensor:
     outwards (scipy.ndimage.gaussian_filter1d with ``mode="nearest"``)."""
     k = gaussian_kernel(sigma).to(device=mel.device, dtype=mel.dtype)
     r = (k.numel() - 1) // 2
-    x = F.pad(mel.reshape(-1, 1, mel.shape[-1]), (r, r), mode="replicate")  # also when r > T
-    return F.conv1d(x, k.view(1, 1, -1)).reshape(mel.shape)
+    t = mel.shape[-1]
+    x = F.pad(mel.reshape(-1, 1, t), (r, r), mode="replicate")[:, 0]  # also when r > T
+    # a weighted sum of shifted copies, not a convolution: a oneDNN convolution would build a kernel
+    # for every new length (a cache miss for each sentence; see Vocoder.piece_frames)
+    out = k[0] * x[:, :t]
+    for j in range(1, k.numel()):
+        out = out + k[j] * x[:, j:j + t]
+    return out.reshape(mel.shape)
 
 
 def check_amount(amount) -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 import numpy as np
 import torch
@@ -129,15 +130,19 @@ def mask_from_lens(lens: torch.Tensor, max_len: int | None = None) -> torch.Tens
     return torch.arange(max_len, device=lens.device) < lens[:, None]
 
 
-def regulate_len(durations, enc_out, pace: float = 1.0, mel_max_len: int | None = None):
+def regulate_len(durations, enc_out, pace: float = 1.0, mel_max_len: int | None = None,
+                 pad_to: Callable[[int], int] | None = None):
     """Repeat each symbol's vector ``floor(duration / pace + 0.5)`` times (NVIDIA's rounding).
 
     ``durations`` ``[B, T]`` (non-negative), ``enc_out`` ``[B, T, C]`` ->
     ``([B, max(lens), C]`` zero-padded, ``lens [B]``), both cut at ``mel_max_len`` if given.
+    ``pad_to``: the padded length for a longest of ``max(lens)`` frames (a length bucket).
     """
     reps = (durations.float() / pace + 0.5).long()
     dec_lens = reps.sum(dim=1)
     max_len = int(dec_lens.max()) if dec_lens.numel() else 0
+    if pad_to is not None and max_len:
+        max_len = max(max_len, int(pad_to(max_len)))
     frames = torch.arange(max_len, device=enc_out.device).expand(reps.size(0), max_len).contiguous()
     src = torch.searchsorted(reps.cumsum(dim=1).contiguous(), frames, right=True)  # symbol of each frame
     src = src.clamp(max=enc_out.size(1) - 1)
@@ -682,12 +687,14 @@ class FastPitch(nn.Module):
         return self.speaker_emb(speaker).unsqueeze(1) * self.speaker_emb_weight
 
     def infer(self, inputs, pace=1.0, dur_tgt=None, pitch_tgt=None, energy_tgt=None,
-              pitch_transform=None, max_duration=75, speaker=0):
+              pitch_transform=None, max_duration=75, speaker=0, mel_pad_to=None):
         """Synthesise. ``inputs [B, T]`` symbol ids, 0-padded; ``pace`` > 1 is faster speech.
 
         Optional overrides: ``dur_tgt [B, T]`` frames per symbol, ``pitch_tgt`` / ``energy_tgt``
         ``[B, 1, T]`` (or ``[B, T]``) normalised values; ``pitch_transform(pitch, lens, mean, std)``
         edits the predicted normalised pitch ``[B, 1, T]`` (mean/std in Hz).
+        ``mel_pad_to(frames) -> frames'``: pad the decoder's input to a length bucket (the padding
+        is masked; the caller cuts each mel at ``mel_lens``).
         Returns ``(mel [B, n_mel, frames], mel_lens [B], dur_pred [B, T], pitch_pred [B, 1, T],
         energy_pred [B, T] or None)``.
         """
@@ -729,7 +736,8 @@ class FastPitch(nn.Module):
                                  f"got {list(dur_tgt.shape)}")
             if (dur_tgt < 0).any():
                 raise ValueError("dur_tgt must be >= 0")
-        len_regulated, dec_lens = regulate_len(dur_pred if dur_tgt is None else dur_tgt, enc_out, pace)
+        len_regulated, dec_lens = regulate_len(dur_pred if dur_tgt is None else dur_tgt, enc_out, pace,
+                                               pad_to=mel_pad_to)
         dec_out, _ = self.decoder(len_regulated, dec_lens)
         mel_out = self.proj(dec_out).permute(0, 2, 1)
         return mel_out, dec_lens, dur_pred, pitch_pred, energy_pred
