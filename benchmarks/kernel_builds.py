@@ -68,7 +68,7 @@ def main(argv=None) -> None:
         for mode in args.modes:
             per = count(profile, mode, args.n, args.precision)
             first, last = per[:w], per[-w:]
-            mean = lambda xs, i: sum(x[i] for x in xs) / len(xs)  # noqa: E731
+            mean = lambda xs, i: sum(x[i] for x in xs) / len(xs)
             print(f"| {profile} | {mode} | {mean(first, 0):.1f} | {mean(first, 1):.1f} | "
                   f"{mean(last, 0):.1f} | {mean(last, 1):.1f} |", flush=True)
 
