@@ -153,19 +153,18 @@ class TextToSpeech:
         one_pass = getattr(self.fastpitch, "scales_energy", False)  # the ONNX graph takes energy_scale
         buckets = not one_pass and self.device.type == "cpu" and (
             cpu.features().shape_stable if self.length_buckets == "auto" else self.length_buckets)
+        pad = {"mel_pad_to": length_bucket} if buckets else {}
         for batch in batch_by_length(ids, self.batch_size, self.text_processor.pad_idx, self.device):
             text, idx = batch["text"], batch["index"].tolist()
-            kw = dict(pace=pace, pitch_transform=pitch_transform, speaker=speaker)
+            kw = dict(pace=pace, pitch_transform=pitch_transform, speaker=speaker, **pad)
             if one_pass:
                 kw["energy_scale"] = energy_scale
             if buckets:
                 text = F.pad(text, (0, length_bucket(text.shape[1]) - text.shape[1]), value=self.text_processor.pad_idx)
-                kw["mel_pad_to"] = length_bucket
             mel, mel_lens, dur, pitch, energy = self.fastpitch.infer(text, **kw)[:5]
             if energy_scale != 1.0 and not one_pass:  # second pass with the scaled energy, same durations and pitch
                 mel, mel_lens = self.fastpitch.infer(text, pace=pace, dur_tgt=dur, pitch_tgt=pitch,
-                                                     energy_tgt=energy * energy_scale, speaker=speaker,
-                                                     **({"mel_pad_to": length_bucket} if buckets else {}))[:2]
+                                                     energy_tgt=energy * energy_scale, speaker=speaker, **pad)[:2]
             frames = (dur.float() / pace + 0.5).long().cpu()  # the length regulator's rounding
             for row, i in enumerate(idx):
                 out[i] = sharpen_mel(mel[row, :, :int(mel_lens[row])].float(), self.sharpen)

@@ -187,7 +187,7 @@ class Vocoder(nn.Module):
         n = mel.shape[-1]
         ctx = self.context_frames if ctx is None else ctx
         a, b = max(0, start - ctx), min(n, end + ctx)
-        return self.generator(mel[..., a:b], keep=(start - a, end - a))
+        return self._piece(mel, a, b, start - a, end - a, 0)
 
     @torch.inference_mode()
     def stream(self, mel: torch.Tensor, first_frames: int = 8):
