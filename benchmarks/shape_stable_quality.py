@@ -19,6 +19,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--sentences", default=str(ROOT / "recipes/default_voice/test_sentences.txt"))
     args = ap.parse_args()
+    if args.n < 1:
+        ap.error("--n must be >= 1")
     texts = [t.strip() for t in Path(args.sentences).read_text().splitlines() if t.strip()][:args.n]
     off = TextToSpeech.from_pretrained(precision="auto", length_buckets=False)
     off.vocoder.piece_frames = None
