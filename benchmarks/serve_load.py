@@ -9,7 +9,10 @@ Each client sends one request at a time (POST /v1/audio/speech, streamed WAV, tw
 a 503 is counted and the client waits its Retry-After. A level stops starting requests after
 `--requests` (its count) or `--budget` seconds, whichever comes first. Only loopback addresses
 are accepted. Percentiles are over the measured requests of a level (numpy's linear
-interpolation: with few requests p99 is close to the maximum).
+interpolation: with few requests p99 is close to the maximum). With the server started here, the
+last line is the yardstick: one process's offline ``synthesize`` throughput on the same texts (the
+mean of a run before the levels and one after, while the server idles) and each level's throughput
+as a fraction of it.
 """
 from __future__ import annotations
 
@@ -36,6 +39,33 @@ TEXTS = [  # two sentences each (about 4 s of speech), so the first one streams 
     "Nobody expected the meeting to end so early. Everyone went home before lunch.",
     "The weather will be dry and mild tomorrow. Rain returns on Sunday night.",
 ]
+
+
+OFFLINE = """
+import json, sys, time
+import torch
+from hifigan.pipeline import TextToSpeech
+fastpitch, threads, count, texts = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
+torch.set_num_threads(threads)
+tts = TextToSpeech.from_pretrained(fastpitch, precision="auto")
+tts.synthesize("Ready.")
+for text in texts:  # each text once first, as the server has seen them before the level measured
+    tts.synthesize(text)
+audio, t0 = 0.0, time.perf_counter()
+for k in range(count):
+    a, sr = tts.synthesize(texts[k % len(texts)])
+    audio += len(a) / sr
+print(json.dumps({"audio_s": audio, "wall_s": time.perf_counter() - t0}))
+"""
+
+
+def offline_throughput(fastpitch: str, threads: int, count: int) -> float:
+    """Seconds of audio per second from one process's ``TextToSpeech.synthesize`` (default
+    precision, ``threads`` torch threads: all the CPUs) on ``count`` of the same texts in turns."""
+    out = subprocess.run([sys.executable, "-c", OFFLINE, fastpitch, str(threads), str(count), json.dumps(TEXTS)],
+                         capture_output=True, text=True, check=True).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    return r["audio_s"] / r["wall_s"]
 
 
 def loopback_url(url: str) -> str:
@@ -158,6 +188,8 @@ def main() -> None:
         asyncio.run(run_level(url, headers, 1, 1, 60, args.timeout))  # warm-up, not measured
         print(f"server {url}: {health['workers']} worker(s), capacity {health['capacity']}; "
               f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start", flush=True)
+        if not args.url:  # measured before and after the levels (the mean): this machine's speed drifts
+            before = offline_throughput(args.fastpitch or "default", os.cpu_count() or 1, max(counts))
         rows = []
         for clients, count in zip(args.clients, counts):
             row = asyncio.run(run_level(url, headers, clients, count, args.budget, args.timeout))
@@ -168,9 +200,14 @@ def main() -> None:
                   f"{row['audio_s_per_s']} s of audio per s | TTFB p50/p90/p99 "
                   f"{t.get('p50')}/{t.get('p90')}/{t.get('p99')} s | latency p50/p90/p99 "
                   f"{lat.get('p50')}/{lat.get('p90')}/{lat.get('p99')} s", flush=True)
+        offline = None
+        if not args.url:  # the same texts in one process, no server: the yardstick for throughput
+            offline = (before + offline_throughput(args.fastpitch or "default", os.cpu_count() or 1, max(counts))) / 2
+            print(f"offline synthesize (one process, same texts): {offline:.3f} s of audio per s; server/offline: "
+                  + ", ".join(f"{r['clients']} client(s) {r['audio_s_per_s'] / offline:.2f}" for r in rows), flush=True)
         if args.json:
             with open(args.json, "w") as f:
-                json.dump({"url": url, "health": health, "levels": rows}, f, indent=1)
+                json.dump({"url": url, "health": health, "levels": rows, "offline_audio_s_per_s": offline}, f, indent=1)
     finally:
         if proc is not None:
             proc.terminate()

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 pytest.importorskip("fastapi")
 httpx = pytest.importorskip("httpx")
@@ -82,7 +83,7 @@ def test_a_sentence_is_made_in_growing_pieces_that_join_to_the_whole(voices):
     sentence = "A single sentence, long enough to need several pieces of audio."
     pieces = list(Engine.chunks(tts, sentence, Options()))
     assert len(pieces) >= 3 and len(pieces[0]) == 8 * HOP
-    assert len(pieces[1]) == 16 * HOP
+    assert len(pieces[1]) == 32 * HOP  # four times the first (STREAM_GROWTH)
     whole, _ = tts.synthesize(sentence)
     np.testing.assert_allclose(np.concatenate(pieces), whole, atol=1e-5)
 
@@ -402,3 +403,33 @@ def test_serve_command_errors(tmp_path, capsys):
 def test_inference_does_not_import_the_server():
     code = "import sys, hifigan; hifigan.TextToSpeech; assert 'fastapi' not in sys.modules and 'uvicorn' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_workers_share_the_torch_threads_by_the_requests_in_progress(voices):
+    """A lone request runs on all the threads; under load each worker gets its share (set in the
+    worker thread itself: OpenMP's thread count is per thread)."""
+    from hifigan.serve.engine import Engine
+    from hifigan.serve.server import default_workers
+
+    eng = Engine(voices, workers=2, threads=4)
+    got = []
+
+    def steps():
+        got.append(torch.get_num_threads())
+        yield None
+
+    def step_with(active):
+        eng._active = active
+        t = threading.Thread(target=lambda: eng._advance(steps()))
+        t.start()
+        t.join()
+
+    main_threads = torch.get_num_threads()
+    for active in (1, 2, 3):
+        step_with(active)
+    assert got == [4, 2, 2] and eng.stats()["threads"] == 4
+    assert torch.get_num_threads() == main_threads  # the caller's own setting is left alone
+    with pytest.raises(ValueError, match="threads"):
+        Engine(voices, threads=0)
+    assert default_workers(2) == 2 and default_workers(16) == 16
+    eng.close()

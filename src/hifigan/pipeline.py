@@ -24,7 +24,7 @@ from hifigan.text.sentences import Sentence
 from hifigan.timing import FORMATS as TIMING_FORMATS
 from hifigan.timing import WordTiming, word_timings, write_timings
 from hifigan.text.processor import batch_by_length
-from hifigan.vocoder import Vocoder, placement
+from hifigan.vocoder import STREAM_GROWTH, Vocoder, placement
 
 __all__ = ["PitchTransform", "TextToSpeech", "Utterance"]  # PitchTransform lives in hifigan.controls
 
@@ -49,6 +49,18 @@ class Utterance:
     mel: torch.Tensor  # [n_mels, T], the concatenated sentences (pauses not included)
     sample_rate: int
     words: list[WordTiming] | None = None  # with timestamps=True
+
+
+def stream_start(first_frames: int, made: int, growth: int = STREAM_GROWTH) -> int:
+    """The first piece's size for a sentence of a stream after ``made`` mel frames: the largest
+    ``first_frames * growth**k`` at most ``growth * made`` (``first_frames`` for the first sentence).
+    Within a sentence each piece grows so, about the audio already made; so between sentences too,
+    instead of starting again from ``first_frames``: fewer, longer generator calls for the same
+    smooth playback, and sizes from the same fixed set (shape-stable pieces stay so)."""
+    size = first_frames
+    while size * growth <= growth * made:
+        size *= growth
+    return size
 
 
 class TextToSpeech:
@@ -250,7 +262,9 @@ class TextToSpeech:
                timestamps: bool = False) -> Iterator[np.ndarray | list]:
         """Yield the audio of ``text`` as it is made (float32 pieces at :attr:`sample_rate`): one
         sentence at a time and, within a sentence, pieces of ``first_frames`` mel frames and then
-        twice as many each time, each vocoded with the vocoder's mel context on both sides. Joined,
+        four times as many each time (:meth:`Vocoder.stream`), each vocoded with the vocoder's mel
+        context on both sides; a later sentence starts with a piece of up to four times the frames
+        already made (:func:`stream_start`), as the audio already sent covers its making. Joined,
         the pieces equal :meth:`synthesize`'s audio up to float rounding (pauses included). With
         ``denoise`` > 0 a sentence comes whole (the denoiser works on the whole sentence). An SSML
         document (``ssml``, ``voices`` as :meth:`synthesize_utterances`) comes as one piece.
@@ -266,7 +280,7 @@ class TextToSpeech:
             yield audio
             return
         pause = np.zeros(int(round(self.sentence_pause * self.sample_rate)), np.float32)
-        produced, at = False, 0
+        produced, at, made = False, 0, 0  # made: mel frames vocoded so far
         for k, (sentence, ids, spoken) in enumerate(self._sentences(text)):
             mel = self._mels([ids], pace, pitch_transform, speaker, energy_scale)[0]
             if k:
@@ -282,8 +296,9 @@ class TextToSpeech:
             if denoise > 0:
                 yield self.vocoder.vocode(mel[None], denoise)[0].cpu().numpy()
                 continue
-            for piece in self.vocoder.stream(mel[None], first_frames):
+            for piece in self.vocoder.stream(mel[None], stream_start(first_frames, made)):
                 yield piece.cpu().numpy()
+            made += mel.shape[-1]
         if not produced:
             raise HifiganError("text 1: the model predicted no frames (all durations rounded to 0)")
 

@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
     sv.add_argument("--api-key", metavar="KEY", default=None,
                     help="require 'Authorization: Bearer KEY' (default: $HIFIGAN_API_KEY; unset: no key)")
     sv.add_argument("--workers", type=int, default=None, metavar="N",
-                    help="synthesis threads (default: one per two CPU cores)")
+                    help="synthesis threads (default: one per CPU core)")
     sv.add_argument("--queue", type=int, default=8, metavar="N",
                     help="requests that may wait for a worker; more get 503 + Retry-After (default 8)")
     sv.add_argument("--timeout", type=float, default=600.0, metavar="S",

@@ -15,6 +15,8 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+import torch
+
 from hifigan.controls import PitchTransform
 from hifigan.pipeline import TextToSpeech
 
@@ -82,14 +84,23 @@ class Engine:
     """``workers`` threads synthesize; at most ``workers + queue_size`` requests are admitted at
     once (the rest get :class:`Busy`). A job queues one piece of audio at a time (a growing piece of
     a sentence, or a pause), behind the other jobs' pieces, and holds its slot until its last piece
-    is done; a cancelled job frees it once the piece in progress (if any) is done."""
+    is done; a cancelled job frees it once the piece in progress (if any) is done.
+
+    The workers share ``threads`` torch threads (default: torch's count when made): each piece runs
+    on ``threads // k`` of them, ``k`` the requests in progress then (at most ``workers``). A lone
+    request gets them all; under load each worker runs on its own share of the cores, without the
+    waits of a parallel region that other work interrupts (on a
+    2-core EPYC, 4 clients got 4.8 s of audio a second from one 2-thread worker, 6.0 from two
+    1-thread ones)."""
 
     def __init__(self, voices: dict[str, TextToSpeech], default_voice: str | None = None, workers: int = 1,
-                 queue_size: int = 8, timeout: float = 600.0):
+                 queue_size: int = 8, timeout: float = 600.0, threads: int | None = None):
         if not voices:
             raise ValueError("the server needs at least one voice")
-        if workers < 1 or queue_size < 0 or not timeout > 0:
-            raise ValueError("workers must be >= 1, queue_size >= 0 and timeout > 0")
+        threads = torch.get_num_threads() if threads is None else threads
+        if workers < 1 or queue_size < 0 or not timeout > 0 or threads < 1:
+            raise ValueError("workers and threads must be >= 1, queue_size >= 0 and timeout > 0")
+        self.threads = threads
         self.voices = dict(voices)
         self.default_voice = default_voice or next(iter(self.voices))
         if self.default_voice not in self.voices:
@@ -107,8 +118,8 @@ class Engine:
 
     def stats(self) -> dict:
         with self._lock:
-            return {"workers": self.workers, "capacity": self.capacity, "active": self._active,
-                    "running": self._running}
+            return {"workers": self.workers, "threads": self.threads, "capacity": self.capacity,
+                    "active": self._active, "running": self._running}
 
     def retry_after(self) -> int:
         return int(min(60, max(1, math.ceil(self._mean_seconds))))
@@ -149,6 +160,8 @@ class Engine:
     def _advance(self, steps):
         with self._lock:
             self._running += 1
+            share = max(1, self.threads // max(1, min(self._active, self.workers)))
+        torch.set_num_threads(share)  # this worker thread's own setting (OpenMP's is per thread)
         try:
             return next(steps, DONE)
         finally:
@@ -179,8 +192,8 @@ class Engine:
     @staticmethod
     def chunks(tts: TextToSpeech, text: str, options: Options, job: Job | None = None, voices: dict | None = None):
         """The audio of ``text`` as :meth:`TextToSpeech.stream` makes it: sentence by sentence and,
-        within a sentence, pieces of 16 mel frames and then twice as many each time (each a step the
-        workers take in turn with other requests), so the first audio leaves early. Joined, the
+        within a sentence, pieces of 8 mel frames and then four times as many each time (each a step
+        the workers take in turn with other requests), so the first audio leaves early. Joined, the
         pieces are ``TextToSpeech.synthesize``'s audio. Stops quietly when ``job`` is cancelled,
         raises :class:`SynthesisTimeout` past its deadline. An SSML document (``<speak>...``) comes
         whole, its ``<voice>`` elements naming ``voices``; with ``options.timestamps`` each sentence's

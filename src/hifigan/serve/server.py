@@ -33,8 +33,8 @@ def startup_warnings(host: str, api_key: str | None) -> list[str]:
 
 
 def default_workers(cpus: int | None = None) -> int:
-    """One synthesis thread per two cores (each runs torch on the other)."""
-    return max(1, (cpus or os.cpu_count() or 1) // 2)
+    """One synthesis thread per core (they share the cores' torch threads: :class:`Engine`)."""
+    return max(1, cpus or os.cpu_count() or 1)
 
 
 def voice_files(folder) -> dict[str, Path]:
@@ -85,7 +85,7 @@ def serve(voices: dict, config, host: str = "127.0.0.1", port: int = 8000, log_l
 
     for warning in startup_warnings(host, config.api_key):
         print(f"hifigan: warning: {warning}", file=sys.stderr)
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // config.workers))
+    torch.set_num_threads(os.cpu_count() or 1)  # shared out by the workers, a lone request gets them all
     warm_up(voices)
     app = create_app(voices, config)
     print(f"hifigan: {len(voices)} voice(s) ({', '.join(voices)}), {config.workers} worker(s), "
