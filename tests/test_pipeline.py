@@ -1,5 +1,6 @@
 """End to end: NVIDIA-format checkpoints in $TORCH_HOME, the seed page's code via torch.hub,
 the TextToSpeech pipeline and `hifigan synthesize`."""
+import copy
 import math
 import re
 import warnings
@@ -376,9 +377,9 @@ def test_vocoder_stream_pieces_grow_and_join_to_one_pass():
     voc = Vocoder(Generator(TINY, weight_norm=False), MelConfig(hop_length=16), chunk_frames=100).eval()
     mel = torch.randn(1, 80, 300)
     whole = voc.vocode(mel)[0]
-    # growth 4 (the default): 16, 64, then chunk_frames; the rest of 20 would make a piece over
-    # chunk_frames, so it stays on its own
-    pieces = list(voc.stream(mel, first_frames=16))
+    # growth 4: 16, 64, then chunk_frames; the rest of 20 would make a piece over chunk_frames, so
+    # it stays on its own
+    pieces = list(voc.stream(mel, first_frames=16, growth=4))
     assert [p.shape[0] // 16 for p in pieces] == [16, 64, 100, 100, 20]
     torch.testing.assert_close(torch.cat(pieces), whole, rtol=0, atol=1e-4)
     # doubling: 16, 32, 64, 100, 88
@@ -387,11 +388,14 @@ def test_vocoder_stream_pieces_grow_and_join_to_one_pass():
     torch.testing.assert_close(torch.cat(pieces2), whole, rtol=0, atol=1e-4)
     # a rest of at most half a piece joins it: 8, 32, then 128 would leave 22 of 190: one piece of 150
     short = mel[..., :190]
-    pieces3 = list(Vocoder(voc.generator, MelConfig(hop_length=16), chunk_frames=None).stream(short))
+    pieces3 = list(Vocoder(voc.generator, MelConfig(hop_length=16), chunk_frames=None).stream(short, growth=4))
     assert [p.shape[0] // 16 for p in pieces3] == [8, 32, 150]
     torch.testing.assert_close(torch.cat(pieces3), voc.vocode(short)[0], rtol=0, atol=1e-4)
     with pytest.raises(Exception, match="growth >= 2"):
         next(voc.stream(mel, growth=1))
+    # the default growth: 2 in fp32 on the CPU (too slow there for 4 to play smoothly), 4 in bf16
+    assert voc.stream_growth() == 2 and [p.shape[0] // 16 for p in voc.stream(mel, 16)] == [16, 32, 64, 100, 88]
+    assert copy.deepcopy(voc).to(torch.bfloat16).stream_growth() == 4
     bare = torch.cat([voc.generator(mel[..., a:b])[0, 0] for a, b in ((0, 16), (16, 48), (48, 112), (112, 212),
                                                                         (212, 300))]).clamp(-1, 1)
     assert (bare - whole).abs().max() > 1e-3  # without the context the joins would show
@@ -417,18 +421,19 @@ def test_stream_yields_sentence_by_sentence_and_joins_to_synthesize(tiny_tts):
 
 
 def test_stream_start_grows_with_the_audio_already_made(tiny_tts):
-    # the largest 8 * 4**k at most 4 x the frames made; the first sentence starts at first_frames
-    assert [stream_start(8, m) for m in (0, 7, 8, 31, 32, 40, 127, 128, 1000)] == [8, 8, 32, 32, 128, 128, 128,
-                                                                                  512, 2048]
-    assert [stream_start(8, m, growth=2) for m in (0, 8, 15, 16, 40)] == [8, 16, 16, 32, 64]
+    # the largest 8 * g**k at most (g - 1) x the frames made; the first sentence starts at first_frames
+    assert [stream_start(8, m, 4) for m in (0, 8, 10, 11, 42, 43, 170, 171, 1000)] == [8, 8, 8, 32, 32, 128, 128,
+                                                                                      512, 2048]
+    assert [stream_start(8, m, 2) for m in (0, 8, 15, 16, 40)] == [8, 8, 8, 16, 32]
     # a later sentence of a stream starts at stream_start(8, frames made so far), not at 8 frames
     text = "The first sentence is long enough to be cut into pieces, it goes on and on. Then a second one."
     tts = TextToSpeech(tiny_tts.fastpitch, tiny_tts.vocoder, batch_size=1)
     seen = []
     real = tts.vocoder.stream
-    tts.vocoder.stream = lambda mel, first: (seen.append((mel.shape[-1], first)), real(mel, first))[1]
+    tts.vocoder.stream = lambda mel, first, g: (seen.append((mel.shape[-1], first, g)), real(mel, first, g))[1]
     got = np.concatenate(list(tts.stream(text)))
-    assert len(seen) == 2 and seen[0][1] == 8 and seen[1][1] == stream_start(8, seen[0][0]) > 8
+    g = tts.vocoder.stream_growth()
+    assert len(seen) == 2 and seen[0][1:] == (8, g) and seen[1][1] == stream_start(8, seen[0][0], g) > 8
     np.testing.assert_allclose(got, tts.synthesize(text)[0], rtol=0, atol=1e-4)
 
 

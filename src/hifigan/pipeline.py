@@ -24,7 +24,7 @@ from hifigan.text.sentences import Sentence
 from hifigan.timing import FORMATS as TIMING_FORMATS
 from hifigan.timing import WordTiming, word_timings, write_timings
 from hifigan.text.processor import batch_by_length
-from hifigan.vocoder import STREAM_GROWTH, Vocoder, placement
+from hifigan.vocoder import Vocoder, placement
 
 __all__ = ["PitchTransform", "TextToSpeech", "Utterance"]  # PitchTransform lives in hifigan.controls
 
@@ -51,14 +51,15 @@ class Utterance:
     words: list[WordTiming] | None = None  # with timestamps=True
 
 
-def stream_start(first_frames: int, made: int, growth: int = STREAM_GROWTH) -> int:
+def stream_start(first_frames: int, made: int, growth: int) -> int:
     """The first piece's size for a sentence of a stream after ``made`` mel frames: the largest
-    ``first_frames * growth**k`` at most ``growth * made`` (``first_frames`` for the first sentence).
-    Within a sentence each piece grows so, about the audio already made; so between sentences too,
-    instead of starting again from ``first_frames``: fewer, longer generator calls for the same
-    smooth playback, and sizes from the same fixed set (shape-stable pieces stay so)."""
+    ``first_frames * growth**k`` at most ``(growth - 1) * made`` (``first_frames`` for the first
+    sentence). Within a sentence a piece is ``growth`` times the one before, about ``growth - 1``
+    times all the frames before it; so between sentences too, instead of starting again from
+    ``first_frames``: fewer, longer generator calls for the same smooth playback
+    (:meth:`Vocoder.stream_growth`), and sizes from the same fixed set (shape-stable pieces stay so)."""
     size = first_frames
-    while size * growth <= growth * made:
+    while size * growth <= (growth - 1) * made:
         size *= growth
     return size
 
@@ -262,9 +263,10 @@ class TextToSpeech:
                timestamps: bool = False) -> Iterator[np.ndarray | list]:
         """Yield the audio of ``text`` as it is made (float32 pieces at :attr:`sample_rate`): one
         sentence at a time and, within a sentence, pieces of ``first_frames`` mel frames and then
-        four times as many each time (:meth:`Vocoder.stream`), each vocoded with the vocoder's mel
-        context on both sides; a later sentence starts with a piece of up to four times the frames
-        already made (:func:`stream_start`), as the audio already sent covers its making. Joined,
+        4 (bf16, GPU) or 2 times as many each time (:meth:`Vocoder.stream_growth`), each vocoded
+        with the vocoder's mel context on both sides; a later sentence starts with a piece of up to
+        that many times the frames already made (:func:`stream_start`), as the audio already sent
+        covers its making. Joined,
         the pieces equal :meth:`synthesize`'s audio up to float rounding (pauses included). With
         ``denoise`` > 0 a sentence comes whole (the denoiser works on the whole sentence). An SSML
         document (``ssml``, ``voices`` as :meth:`synthesize_utterances`) comes as one piece.
@@ -281,6 +283,7 @@ class TextToSpeech:
             return
         pause = np.zeros(int(round(self.sentence_pause * self.sample_rate)), np.float32)
         produced, at, made = False, 0, 0  # made: mel frames vocoded so far
+        growth = self.vocoder.stream_growth()
         for k, (sentence, ids, spoken) in enumerate(self._sentences(text)):
             mel = self._mels([ids], pace, pitch_transform, speaker, energy_scale)[0]
             if k:
@@ -296,7 +299,8 @@ class TextToSpeech:
             if denoise > 0:
                 yield self.vocoder.vocode(mel[None], denoise)[0].cpu().numpy()
                 continue
-            for piece in self.vocoder.stream(mel[None], stream_start(first_frames, made)):
+            first = stream_start(first_frames, made, growth)
+            for piece in self.vocoder.stream(mel[None], first, growth):
                 yield piece.cpu().numpy()
             made += mel.shape[-1]
         if not produced:

@@ -69,10 +69,6 @@ def piece_plan(n: int, ctx: int, body: Sequence[int], ends: Sequence[int],
     return plan
 
 
-#: each streamed piece this many times longer than the one before (:meth:`Vocoder.stream`)
-STREAM_GROWTH = 4
-
-
 class Vocoder(nn.Module):
     """Mel ``[B, n_mels, T]`` -> audio ``[B, 1, T * hop_length]`` in [-1, 1].
 
@@ -195,14 +191,24 @@ class Vocoder(nn.Module):
         a, b = max(0, start - ctx), min(n, end + ctx)
         return self._piece(mel, a, b, start - a, end - a, 0)
 
+    def stream_growth(self) -> int:
+        """How many times longer each streamed piece is than the one before: 4 where the vocoder
+        runs bf16 or on a GPU, else 2. Playback stays smooth while each piece is made before the
+        audio sent so far has played; with growth ``g`` that holds while streaming runs faster than
+        ``1 / g`` x real time (each piece is ``g`` times the last, whose making the audio before it
+        covered): 0.25 for 4, 0.5 for 2. bf16 streams the default voice at about 0.2 x real time on
+        a 2-core Zen 4, fp32 on an AVX2 CPU at 0.3-0.4, which needs 2."""
+        device, dtype = placement(self.generator)
+        return 4 if device.type != "cpu" or dtype == torch.bfloat16 else 2
+
     @torch.inference_mode()
-    def stream(self, mel: torch.Tensor, first_frames: int = 8, growth: int = STREAM_GROWTH):
+    def stream(self, mel: torch.Tensor, first_frames: int = 8, growth: int | None = None):
         """Yield the audio of ``mel`` (``[1, n_mels, T]``) in pieces as they are made: ``[T_k]`` float32
         tensors, the first of ``first_frames`` frames, each next one ``growth`` times as long up to
-        ``chunk_frames``; a rest of at most half a piece joins the piece before it (one generator
-        call less). Growth 4 (8, 32, 128 frames...) keeps playback smooth where streaming runs
-        faster than about 0.3 x real time, with fewer calls than doubling: small pieces cost more a
-        frame (on a Zen 4 in bf16, 3.8 ms a frame for 8 frames, 2.4 for 32, 1.7 for a whole sentence). Each piece is vocoded with mel context on both sides, two frames more
+        ``chunk_frames`` (default :meth:`stream_growth`); a rest of at most half a piece joins the
+        piece before it (one generator call less). Fewer, longer pieces cost less: small ones cost
+        more a frame (on a Zen 4 in bf16, 3.8 ms a frame for 8 frames, 2.4 for 32, 1.7 for a
+        whole sentence). Each piece is vocoded with mel context on both sides, two frames more
         than :attr:`receptive_frames` (17 for V1; it was exact to 2e-5 where 12 was off by 4e-4),
         so the pieces joined equal :meth:`vocode` up to float rounding. The generator computes only
         each piece's dependency cone (:meth:`Generator.cone`), so the context costs little: on a
@@ -211,6 +217,7 @@ class Vocoder(nn.Module):
         self.check_mel(mel)
         if mel.shape[0] != 1:
             raise MelError(f"stream() takes one mel at a time, got a batch of {mel.shape[0]}")
+        growth = self.stream_growth() if growth is None else growth
         if first_frames < 1 or growth < 2:
             raise MelError(f"need first_frames >= 1 and growth >= 2, got {first_frames} and {growth}")
         mel = mel.to(*placement(self.generator))

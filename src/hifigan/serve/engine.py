@@ -192,8 +192,8 @@ class Engine:
     @staticmethod
     def chunks(tts: TextToSpeech, text: str, options: Options, job: Job | None = None, voices: dict | None = None):
         """The audio of ``text`` as :meth:`TextToSpeech.stream` makes it: sentence by sentence and,
-        within a sentence, pieces of 8 mel frames and then four times as many each time (each a step
-        the workers take in turn with other requests), so the first audio leaves early. Joined, the
+        within a sentence, pieces of 8 mel frames and then 4 (bf16) or 2 times as many each time
+        (each a step the workers take in turn with other requests), so the first audio leaves early. Joined, the
         pieces are ``TextToSpeech.synthesize``'s audio. Stops quietly when ``job`` is cancelled,
         raises :class:`SynthesisTimeout` past its deadline. An SSML document (``<speak>...``) comes
         whole, its ``<voice>`` elements naming ``voices``; with ``options.timestamps`` each sentence's
