@@ -122,6 +122,7 @@ async def run_level(url: str, headers: dict, clients: int, count: int, budget: f
     import httpx
 
     results, started, next_text = [], 0, 0
+    cpu_start = time.process_time()
     t_start = time.perf_counter()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits) as client:
@@ -142,6 +143,7 @@ async def run_level(url: str, headers: dict, clients: int, count: int, budget: f
 
         await asyncio.gather(*(client_loop() for _ in range(clients)))
     wall = time.perf_counter() - t_start
+    client_cpu = time.process_time() - cpu_start  # this process's own share of the cores
     ok = [r for r in results if r["status"] == 200]
 
     def pct(key):
@@ -153,7 +155,8 @@ async def run_level(url: str, headers: dict, clients: int, count: int, budget: f
             "errors": sum(r["status"] not in (200, 503) for r in results), "wall_s": round(wall, 2),
             "requests_per_s": round(len(ok) / wall, 3),
             "audio_s_per_s": round(sum(r["audio_s"] for r in ok) / wall, 3),
-            "ttfb_s": pct("ttfb"), "latency_s": pct("latency")}
+            "ttfb_s": pct("ttfb"), "latency_s": pct("latency"),
+            "client_cpu_share": round(client_cpu / (wall * (os.cpu_count() or 1)), 3)}
 
 
 def main() -> None:
@@ -199,7 +202,8 @@ def main() -> None:
                   f"{row['errors']} errors in {row['wall_s']} s | {row['requests_per_s']} req/s, "
                   f"{row['audio_s_per_s']} s of audio per s | TTFB p50/p90/p99 "
                   f"{t.get('p50')}/{t.get('p90')}/{t.get('p99')} s | latency p50/p90/p99 "
-                  f"{lat.get('p50')}/{lat.get('p90')}/{lat.get('p99')} s", flush=True)
+                  f"{lat.get('p50')}/{lat.get('p90')}/{lat.get('p99')} s | the clients' own CPU "
+                  f"{100 * row['client_cpu_share']:.1f}% of the machine", flush=True)
         offline = None
         if not args.url:  # the same texts in one process, no server: the yardstick for throughput
             offline = (before + offline_throughput(args.fastpitch or "default", os.cpu_count() or 1, max(counts))) / 2
