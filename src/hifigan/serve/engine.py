@@ -89,9 +89,8 @@ class Engine:
     The workers share ``threads`` torch threads (default: torch's count when made): each piece runs
     on ``threads // k`` of them, ``k`` the requests in progress then (at most ``workers``). A lone
     request gets them all; under load each worker runs on its own share of the cores, without the
-    waits of a parallel region that other work interrupts (on a
-    2-core EPYC, 4 clients got 4.8 s of audio a second from one 2-thread worker, 6.0 from two
-    1-thread ones)."""
+    waits of a parallel region that other work interrupts (on a 2-core EPYC, 4 clients got 4.8 s
+    of audio a second from one 2-thread worker, 6.0 from two 1-thread ones)."""
 
     def __init__(self, voices: dict[str, TextToSpeech], default_voice: str | None = None, workers: int = 1,
                  queue_size: int = 8, timeout: float = 600.0, threads: int | None = None):
@@ -160,7 +159,7 @@ class Engine:
     def _advance(self, steps):
         with self._lock:
             self._running += 1
-            share = max(1, self.threads // max(1, min(self._active, self.workers)))
+            share = max(1, self.threads // min(self._active, self.workers))  # this job is active: >= 1
         torch.set_num_threads(share)  # this worker thread's own setting (OpenMP's is per thread)
         try:
             return next(steps, DONE)
