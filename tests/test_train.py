@@ -374,6 +374,11 @@ def test_keep_last_and_cli(prepared, tmp_path):
     assert main(args) == 0
     assert sorted(p.name for p in (run / "checkpoints").glob("state_*")) == ["state_0000003.pt", "state_0000004.pt"]
     assert main(args) == 1  # exists, no --resume
+    run = tmp_path / "every"  # --keep-every: weights of every 2nd step stay, resume states still pruned
+    assert main([*args[:4], str(run), *args[5:], "--keep-last", "1", "--keep-every", "2"]) == 0
+    assert [p.name for p in (run / "checkpoints").glob("state_*")] == ["state_0000004.pt"]
+    assert sorted(p.name for p in (run / "checkpoints").glob("fastpitch_*")) == [
+        "fastpitch_0000002.safetensors", "fastpitch_0000004.safetensors"]
     assert main(["train", "fastpitch", str(out), "-o", str(tmp_path / "r2"), "--config", "nope.json"]) == 1
     assert main(["train", "fastpitch", str(tmp_path), "-o", str(tmp_path / "r3")]) == 1
 

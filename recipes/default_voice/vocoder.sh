@@ -8,16 +8,23 @@
 # fine-tune on their acoustic model's output), from stage 1's generator and discriminators.
 # Everything lives in $HIFIGAN_CACHE (default ~/.cache/hifigan): joe_corpus, joe_prepared,
 # joe_mels, joe_vocoder_s1, joe_vocoder_s2. Pause it with SIGSTOP while timing anything.
+# The EMA generator of every 200th step stays in the run's checkpoints/ (for evaluation); the
+# resume states are pruned to the last two.
+# On a machine without the cache, stage 1 can go on from a kept generator instead of lj_v1, with
+# fresh discriminators warmed again and a new run folder (its steps count from 0):
+#   S1_INIT=recipes/default_voice/weights/joe_vocoder_s1_step1900.fp16.safetensors \
+#   S1_RUN=~/.cache/hifigan/joe_vocoder_s1b bash recipes/default_voice/vocoder.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cache="${HIFIGAN_CACHE:-$HOME/.cache/hifigan}"
 steps1="${1:-3000}"
 steps2="${2:-3000}"
+init1="${S1_INIT:-lj_v1}"
 hifigan="${HIFIGAN:-$root/.venv/bin/hifigan}"
 python="$(dirname "$hifigan")/python"
 corpus="$cache/joe_corpus" prepared="$cache/joe_prepared" mels="$cache/joe_mels"
-run1="$cache/joe_vocoder_s1" run2="$cache/joe_vocoder_s2"
+run1="${S1_RUN:-$cache/joe_vocoder_s1}" run2="$cache/joe_vocoder_s2"
 mkdir -p "$cache"
 
 [ -f "$corpus/metadata.csv" ] || bash "$here/corpus.sh" "$corpus" --n-train 1600
@@ -28,7 +35,7 @@ precision="$("$python" -c 'from hifigan.precision import cpu_has_native_bf16; pr
 # chosen by the first try's curve (issue 26): batch 8, lr 1e-4 (lj_v1 is already good; 2e-4 undid it
 # faster than the discriminators learned), 300 discriminator-only steps, EMA of the generator
 common=(--batch-size 8 --precision "$precision" --lr 1e-4 --lr-decay 0.999 --ema 0.999
-        --val-every 200 --ckpt-every 100 --keep-last 2 --val-clips 8 --no-progress)
+        --val-every 200 --ckpt-every 100 --keep-last 2 --keep-every 200 --val-clips 8 --no-progress)
 
 last_step() {  # the newest checkpoint's step of a run folder, 0 if none
   ls "$1/checkpoints" 2>/dev/null | sed -n 's/^state_0*\([0-9][0-9]*\)\.pt$/\1/p' | sort -n | tail -1 | grep . || echo 0
@@ -36,7 +43,7 @@ last_step() {  # the newest checkpoint's step of a run folder, 0 if none
 
 if [ "$(last_step "$run1")" -lt "$steps1" ]; then
   resume=(); [ "$(last_step "$run1")" -gt 0 ] && resume=(--resume)
-  "$hifigan" train vocoder "$prepared" -o "$run1" --init-from lj_v1 --warmup-discriminators 300 \
+  "$hifigan" train vocoder "$prepared" -o "$run1" --init-from "$init1" --warmup-discriminators 300 \
     --steps "$steps1" "${common[@]}" "${resume[@]}"
 fi
 

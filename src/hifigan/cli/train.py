@@ -151,6 +151,8 @@ def loop_arguments(p, ema: float, every: int) -> None:
     p.add_argument("--ckpt-every", type=int, default=every)
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--keep-last", type=int, default=3, help="checkpoints kept (default 3)")
+    p.add_argument("--keep-every", type=int, default=0, metavar="N",
+                   help="also keep the exported weights (not the resume state) of every N-th step, for evaluation")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda")
     p.add_argument("--workers", type=int, default=0, metavar="N", help="data-loading processes")
@@ -165,5 +167,5 @@ def loop_config(args):
     return LoopConfig(steps=args.steps, batch_size=args.batch_size, grad_accum=args.grad_accum,
                       precision=args.precision, grad_clip=args.grad_clip, ema_decay=args.ema,
                       log_every=args.log_every, val_every=args.val_every, ckpt_every=args.ckpt_every,
-                      keep_last=args.keep_last, seed=args.seed, device=args.device, num_workers=args.workers,
+                      keep_last=args.keep_last, keep_every=args.keep_every, seed=args.seed, device=args.device, num_workers=args.workers,
                       progress=not args.no_progress)

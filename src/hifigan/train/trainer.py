@@ -55,6 +55,7 @@ class LoopConfig:
     val_every: int = 500
     ckpt_every: int = 500
     keep_last: int = 3
+    keep_every: int = 0             # >0: the exported weights of every step divisible by it are never pruned
     seed: int = 1234
     device: str = "auto"            # auto: cuda:LOCAL_RANK if a GPU is there, else cpu
     num_workers: int = 0
@@ -213,6 +214,8 @@ class Trainer:
         for name in ("steps", "batch_size", "grad_accum", "log_every", "val_every", "ckpt_every", "keep_last"):
             if getattr(cfg, name) < 1:
                 raise TrainingError(f"{name.replace('_', '-')} must be >= 1, got {getattr(cfg, name)}")
+        if cfg.keep_every < 0:
+            raise TrainingError(f"keep-every must be >= 0, got {cfg.keep_every}")
         self.task, self.cfg = task, cfg
         self.run = Path(run_dir)
         self.ckpt_dir = self.run / "checkpoints"
@@ -271,7 +274,8 @@ class Trainer:
             torch.save(state, tmp)
         for old_step, p in self.checkpoints()[:-self.cfg.keep_last]:
             p.unlink(missing_ok=True)
-            (self.ckpt_dir / f"{self.task.name}_{old_step:07d}.safetensors").unlink(missing_ok=True)
+            if not (self.cfg.keep_every and old_step % self.cfg.keep_every == 0):
+                (self.ckpt_dir / f"{self.task.name}_{old_step:07d}.safetensors").unlink(missing_ok=True)
         self.last_checkpoint = export
 
     def _rng_state(self) -> dict:
