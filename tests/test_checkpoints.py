@@ -181,7 +181,30 @@ def test_unknown_names_and_foreign_safetensors(tmp_path):
 
     with pytest.raises(CheckpointError, match="unknown vocoder 'lj_v2'") as e:
         load_vocoder("lj_v2")
-    assert "lj_v1" in _one_line(e)
+    assert "lj_v1" in _one_line(e) and "joe_v1" in _one_line(e)
     save_file({"x": torch.zeros(2)}, str(tmp_path / "foreign.safetensors"))
     with pytest.raises(CheckpointError, match="without hifigan metadata"):
         load_vocoder(tmp_path / "foreign.safetensors")
+
+
+def test_the_voice_vocoder_ships_in_the_package(tmp_path, monkeypatch):
+    """joe_v1: lj_v1's architecture (so the same speed), its own weights, half precision in the package."""
+    from safetensors import safe_open
+
+    import hifigan.pretrained as pretrained
+
+    path = pretrained.resolve_vocoder("joe_v1")
+    assert path.parent == pretrained.voices_dir() and path.stat().st_size < 30_000_000
+    with safe_open(str(path), "pt") as f:
+        assert {f.get_slice(k).get_dtype() for k in f.keys()} == {"F16"}
+    ours, theirs = load_vocoder("joe_v1"), load_vocoder("lj_v1")
+    a, b = ours.generator.state_dict(), theirs.generator.state_dict()
+    assert {k: v.shape for k, v in a.items()} == {k: v.shape for k, v in b.items()}
+    assert all(v.dtype == torch.float32 for v in a.values())
+    assert ours.mel_config == theirs.mel_config and ours.generator.config == theirs.generator.config
+    changed = sum(not torch.allclose(a[k], b[k], atol=1e-3) for k in a)
+    assert changed > len(a) // 2  # fine-tuned: most tensors moved away from lj_v1's
+    monkeypatch.setattr(pretrained, "voices_dir", lambda: tmp_path)
+    with pytest.raises(CheckpointError, match="'joe_v1': its weights are missing from this install") as e:
+        load_vocoder("joe_v1")
+    assert len(_one_line(e).splitlines()) == 1

@@ -330,7 +330,11 @@ def test_default_voice_ships_and_speaks(tmp_path):
     path = voice_fastpitch_path("default")
     assert path.stat().st_size < 32_000_000  # the size limit for the FastPitch file
     tts = TextToSpeech.from_pretrained()  # no argument: the default voice and its vocoder
-    assert tts.vocoder.sample_rate == 22050 and VOICES["default"]["vocoder"] == "lj_v1"
+    assert tts.vocoder.sample_rate == 22050 and VOICES["default"]["vocoder"] == "joe_v1"
+    from hifigan.loaders import load_vocoder
+    own, lj = load_vocoder("joe_v1").generator, load_vocoder("lj_v1").generator
+    w = tts.vocoder.generator.conv_post.weight  # the voice's own vocoder, not lj_v1 (which stays selectable)
+    assert torch.equal(w, own.conv_post.weight) and not torch.equal(w, lj.conv_post.weight)
     short, sr = tts.synthesize("Yes.")
     long, _ = tts.synthesize("The museum opens at nine on weekdays and at ten on Sundays.")
     assert sr == 22050

@@ -12,7 +12,7 @@
 # resume states are pruned to the last two.
 # On a machine without the cache, stage 1 can go on from a kept generator instead of lj_v1, with
 # fresh discriminators warmed again and a new run folder (its steps count from 0):
-#   S1_INIT=recipes/default_voice/weights/joe_vocoder_s1_step1900.fp16.safetensors \
+#   S1_INIT=joe_v1 \
 #   S1_RUN=~/.cache/hifigan/joe_vocoder_s1b bash recipes/default_voice/vocoder.sh
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

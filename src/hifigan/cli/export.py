@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
     eo.add_argument("--fastpitch", default="default", metavar="NAME|PATH",
                     help="as for synthesize: 'default' (the default), 'nvidia' or a FastPitch checkpoint")
     eo.add_argument("--vocoder", default=None, metavar="NAME|PATH",
-                    help="lj_v1, universal_v1 or a path (default: the voice's own, lj_v1 for a checkpoint path)")
+                    help="lj_v1, universal_v1, joe_v1 or a path (default: the voice's own, lj_v1 for a checkpoint path)")
     eo.add_argument("--opset", type=int, default=None, metavar="N", help="ONNX opset (default 17)")
 
 

@@ -18,7 +18,7 @@ def add_parser(sub) -> None:
     sv.add_argument("--fastpitch", default="default", metavar="NAME|PATH",
                     help="the first (default) voice: a shipped voice name, 'nvidia' or a FastPitch checkpoint")
     sv.add_argument("--vocoder", default=None, metavar="NAME|PATH",
-                    help="lj_v1, universal_v1 or a path (default: each voice's own, lj_v1 for a checkpoint)")
+                    help="lj_v1, universal_v1, joe_v1 or a path (default: each voice's own, lj_v1 for a checkpoint)")
     sv.add_argument("--voices", metavar="DIR", help="more voices: each NAME.safetensors / NAME.pt in DIR is voice NAME")
     sv.add_argument("--api-key", metavar="KEY", default=None,
                     help="require 'Authorization: Bearer KEY' (default: $HIFIGAN_API_KEY; unset: no key)")

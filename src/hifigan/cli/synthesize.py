@@ -40,7 +40,7 @@ def add_parser(sub) -> None:
                    help="the shipped voice 'default' (the default), 'nvidia' (NVIDIA's file in "
                         "$TORCH_HOME/checkpoints) or a FastPitch checkpoint path (NVIDIA's or ours)")
     s.add_argument("--vocoder", default=None, metavar="NAME|PATH",
-                   help="lj_v1, universal_v1 or a path (default: the voice's own, lj_v1 for a checkpoint path)")
+                   help="lj_v1, universal_v1, joe_v1 or a path (default: the voice's own, lj_v1 for a checkpoint path)")
     s.add_argument("--pace", type=float, default=1.0, help="speaking rate: >1 faster, <1 slower (default 1)")
     s.add_argument("--pitch-shift", type=float, default=0.0, metavar="HZ", help="shift the pitch by HZ")
     s.add_argument("--pitch-flatten", action="store_true", help="monotone speech")

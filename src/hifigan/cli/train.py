@@ -45,7 +45,7 @@ def add_parser(sub) -> None:
                     help="generator: v1 (default), v2, v3, tiny, or a JSON config (the authors' config.json works); "
                          "not with --init-from")
     vt.add_argument("--init-from", metavar="NAME|CKPT",
-                    help="start from lj_v1, universal_v1 or a generator file (ours, the authors' g_*, NVIDIA's); "
+                    help="start from lj_v1, universal_v1, joe_v1 or a generator file (ours, the authors' g_*, NVIDIA's); "
                          "its discriminators too when their file lies beside it (do_*, hifigan_discrim_*, state_*)")
     vt.add_argument("--init-discriminators", metavar="CKPT",
                     help="discriminators (and Adam moments) from this file: the authors' do_*, NVIDIA's "

@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
     v.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output .wav for one input, else a folder (created) for <stem>.wav files")
     v.add_argument("--vocoder", default="lj_v1", metavar="NAME|PATH",
-                   help="lj_v1 (default), universal_v1, or a generator checkpoint")
+                   help="lj_v1 (default), universal_v1, joe_v1, or a generator checkpoint")
     v.add_argument("--config", metavar="JSON", help="generator config for an authors' checkpoint without one")
     v.add_argument("--denoise", type=float, default=0.0, metavar="S",
                    help="denoiser strength, e.g. 0.005 (default 0: off)")

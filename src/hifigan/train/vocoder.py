@@ -35,7 +35,7 @@ from hifigan.checkpoints import (
 from hifigan.errors import HifiganError
 from hifigan.models.hifigan import PRESETS as GENERATOR_PRESETS
 from hifigan.models.hifigan import Generator, GeneratorConfig
-from hifigan.pretrained import BUNDLED_VOCODERS, resolve_vocoder
+from hifigan.pretrained import resolve_vocoder, vocoder_names
 from hifigan.train.data import DatasetError, load_manifest, read_dataset
 from hifigan.train.discriminators import PRESETS as DISCRIMINATOR_PRESETS
 from hifigan.train.discriminators import (
@@ -63,7 +63,7 @@ TINY_GENERATOR = GeneratorConfig(upsample_rates=(8, 8, 4), upsample_kernel_sizes
 class VocoderTrainConfig:
     config: str | None = None           # v1 | v2 | v3 | tiny | a JSON file (default v1; ignored with init_from)
     discriminators: str = "original"    # original | tiny | a JSON file of DiscriminatorConfig fields
-    init_from: str | None = None        # lj_v1 | universal_v1 | a generator file (ours, the authors', NVIDIA's)
+    init_from: str | None = None        # lj_v1 | universal_v1 | joe_v1 | a generator file (ours, the authors', NVIDIA's)
     init_discriminators: str | None = None  # a discriminator file; default: the one saved beside init_from
     data: str | None = None             # the dataset the prepared folder was made from (audio paths)
     mels_from: str | None = None        # DIR of <id>.npy mels aligned to the audio
@@ -254,7 +254,7 @@ class VocoderTask(Task):
 
     def _load_discriminators(self):
         path = self.tcfg.init_discriminators
-        if path is None and self.tcfg.init_from and self.tcfg.init_from not in BUNDLED_VOCODERS:
+        if path is None and self.tcfg.init_from and self.tcfg.init_from not in vocoder_names():
             path = discriminator_companion(self.tcfg.init_from)
         if path is None:
             return None
