@@ -39,6 +39,12 @@ def test_paired_differences_match_numpy(tmp_path, capsys):
         mean, se = d[:, col].mean(), d[:, col].std(ddof=1) / np.sqrt(len(d))
         assert f"{head} {mean:+.3f} (SE {se:.3f})" in out
     assert "n=40" in out
+    c = tmp_path / "third"  # evaluate.py's report: every system against the first
+    _write(c, a + 0.5, names)
+    got = paired.against_first({"base": tmp_path / "base", "cand": tmp_path / "cand", "third": c})
+    assert list(got) == ["cand", "third"]
+    assert got["cand"]["OVRL"] == pytest.approx((d[:, 0].mean(), d[:, 0].std(ddof=1) / np.sqrt(40)), abs=1e-9)
+    assert got["third"]["P808"] == pytest.approx((0.5, 0.0), abs=1e-6)
 
 
 def test_paired_refuses_unrelated_folders(tmp_path):

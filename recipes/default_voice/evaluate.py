@@ -14,7 +14,9 @@ Runs in the project's environment; the scoring runs ``../shared/tools/asr_wer.py
 ``dnsmos.py`` with the environment given by ``--asr-python`` (see ``../shared/README.md``).
 The teacher's audio for the same sentences comes from ``corpus.sh`` with ``--speak``:
 ``bash recipes/default_voice/corpus.sh eval/teacher --speak recipes/default_voice/test_sentences.txt``.
-Writes ``OUT/<system>/0001.wav ...``, ``OUT/<system>/list.tsv`` and ``OUT/results.json``.
+Writes ``OUT/<system>/0001.wav ...``, ``OUT/<system>/list.tsv`` and ``OUT/results.json``; with two or more
+systems (the teacher counts first) it also prints each one's paired DNSMOS difference from the first
+(``paired.py``: mean and standard error over the sentences), the figures the vocoder's selection rule uses.
 """
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import paired  # noqa: E402  (recipes/default_voice/paired.py)
 SHARED = HERE.parent.parent.parent / "shared"
 SENTENCE = "Say this smoothly, to prove you are not a robot."
 PARAGRAPH = ("The weather service expects light rain this afternoon, clearing by the evening. "
@@ -131,6 +135,15 @@ def main(argv=None) -> int:
                                                            "paragraph": rtf(tts, PARAGRAPH, pace)}
             print(f"{name}: {results[name]}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
+    folders = {name: args.out / name for name in results if name != "teacher"}
+    if args.teacher and not args.rtf_only:
+        folders = {"teacher": args.teacher, **folders}
+    if len(folders) > 1 and not args.rtf_only:  # paired DNSMOS differences against the first system
+        first = next(iter(folders))
+        for name, diffs in paired.against_first(folders).items():
+            results[name][f"vs_{first}"] = {h.lower(): [round(m, 3), round(se, 3)] for h, (m, se) in diffs.items()}
+            print(f"{name} - {first}: " + ", ".join(f"{h} {m:+.3f} (SE {se:.3f})" for h, (m, se) in diffs.items()),
+                  flush=True)
     prev = json.loads((args.out / "results.json").read_text()) if (args.out / "results.json").is_file() else {}
     prev.update(results)
     (args.out / "results.json").write_text(json.dumps(prev, indent=1))

@@ -45,6 +45,17 @@ def paired(base: dict, other: dict, head: str) -> tuple[float, float, int]:
     return mean, sd / math.sqrt(len(d)), len(d)
 
 
+def against_first(folders: dict[str, Path], heads=("OVRL", "P808")) -> dict[str, dict[str, tuple[float, float]]]:
+    """{name: {head: (mean difference, SE)}} of every system after the first, paired against the first."""
+    names = list(folders)
+    base = per_file(folders[names[0]])
+    out = {}
+    for name in names[1:]:
+        other = per_file(folders[name])
+        out[name] = {h: paired(base, other, h)[:2] for h in heads}
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("base", type=Path)
