@@ -135,10 +135,8 @@ def main(argv=None) -> int:
                                                            "paragraph": rtf(tts, PARAGRAPH, pace)}
             print(f"{name}: {results[name]}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    folders = {name: args.out / name for name in results if name != "teacher"}
-    if args.teacher and not args.rtf_only:
-        folders = {"teacher": args.teacher, **folders}
-    if len(folders) > 1 and not args.rtf_only:  # paired DNSMOS differences against the first system
+    if len(results) > 1 and not args.rtf_only:  # paired DNSMOS differences against the first system scored
+        folders = {name: args.teacher if name == "teacher" else args.out / name for name in results}
         first = next(iter(folders))
         for name, diffs in paired.against_first(folders).items():
             results[name][f"vs_{first}"] = {h.lower(): [round(m, 3), round(se, 3)] for h, (m, se) in diffs.items()}

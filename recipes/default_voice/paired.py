@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import statistics
 import sys
 from pathlib import Path
 
@@ -40,9 +41,7 @@ def paired(base: dict, other: dict, head: str) -> tuple[float, float, int]:
     if len(common) < 2:
         raise SystemExit(f"only {len(common)} files in common: the folders do not hold the same sentences")
     d = [other[k][head] - base[k][head] for k in common]
-    mean = sum(d) / len(d)
-    sd = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1))
-    return mean, sd / math.sqrt(len(d)), len(d)
+    return statistics.fmean(d), statistics.stdev(d) / math.sqrt(len(d)), len(d)
 
 
 def against_first(folders: dict[str, Path], heads=("OVRL", "P808")) -> dict[str, dict[str, tuple[float, float]]]:

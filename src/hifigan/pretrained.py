@@ -59,11 +59,7 @@ def resolve_vocoder(name_or_path) -> Path:
     if isinstance(name_or_path, str) and name_or_path in BUNDLED_VOCODERS:
         return bundled_vocoder_path(name_or_path)
     if isinstance(name_or_path, str) and name_or_path in VOICE_VOCODERS:
-        path = voices_dir() / VOICE_VOCODERS[name_or_path]
-        if not path.is_file():
-            raise CheckpointError(f"vocoder {name_or_path!r}: its weights are missing from this install, expected "
-                                  f"at {path} (install from a full clone of the repository)")
-        return path
+        return packaged_file(VOICE_VOCODERS[name_or_path], f"vocoder {name_or_path!r}")
     return _existing_file(name_or_path, f"unknown vocoder {name_or_path!r}: use one of "
                                         f"{', '.join(vocoder_names())} or a checkpoint path")
 
@@ -112,12 +108,17 @@ def voices_dir() -> Path:
     return Path(__file__).resolve().parent / "voices"
 
 
-def voice_fastpitch_path(name: str = DEFAULT_VOICE) -> Path:
-    path = voices_dir() / VOICES[name]["fastpitch"]
+def packaged_file(filename: str, what: str) -> Path:
+    """A weights file shipped in ``hifigan/voices/``; ``what`` names it in the one-line error if absent."""
+    path = voices_dir() / filename
     if not path.is_file():
-        raise CheckpointError(f"voice {name!r}: its weights are missing from this install, expected at {path} "
+        raise CheckpointError(f"{what}: its weights are missing from this install, expected at {path} "
                               f"(install from a full clone of the repository)")
     return path
+
+
+def voice_fastpitch_path(name: str = DEFAULT_VOICE) -> Path:
+    return packaged_file(VOICES[name]["fastpitch"], f"voice {name!r}")
 
 
 def _voice_name(fastpitch) -> str | None:
