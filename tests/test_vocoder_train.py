@@ -328,6 +328,24 @@ def test_lr_decays_once_per_epoch(prepared, tmp_path):
     assert lrs == pytest.approx([1e-3, 1e-3, 5e-4, 5e-4, 5e-4, 2.5e-4, 2.5e-4])
 
 
+def test_discriminators_own_learning_rate(prepared, tmp_path, capsys):
+    run = tmp_path / "run"
+    task = VocoderTask(prepared, _tcfg(lr=1e-4, lr_discriminators=4e-4, lr_decay=0.5))
+    Trainer(task, run, _loop(steps=4, ckpt_every=4)).fit()
+    st = torch.load(run / "checkpoints/state_0000004.pt", weights_only=True)
+    # both decay by epoch from their own start (6 clips, batch 2: steps 4-6 at half)
+    assert st["optimizers"]["discriminator"]["param_groups"][0]["lr"] == pytest.approx(2e-4)
+    assert st["optimizers"]["generator"]["param_groups"][0]["lr"] == pytest.approx(5e-5)
+    rows = [r for r in _rows(run) if r["split"] == "train"]
+    assert rows[0]["lr"] == pytest.approx(4e-4) and rows[0]["lr_generator"] == pytest.approx(1e-4)
+    # the default: one rate for both, logged once
+    same = VocoderTask(prepared, _tcfg(lr=1e-4)).optimizers(task.modules())
+    assert {o.param_groups[0]["lr"] for o in same.values()} == {1e-4}
+    assert main(["train", "vocoder", str(prepared), "-o", str(tmp_path / "bad"), "--lr-discriminators", "0"]) == 1
+    assert "--lr-discriminators must be a finite number > 0" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+
+
 def test_finetune_from_a_bundled_vocoder_and_from_our_run(prepared, tmp_path, capsys):
     from hifigan.checkpoints import load_generator_checkpoint, read_safetensors
     from hifigan.pretrained import bundled_vocoder_path

@@ -14,6 +14,8 @@
 # fresh discriminators warmed again and a new run folder (its steps count from 0):
 #   S1_INIT=joe_v1 \
 #   S1_RUN=~/.cache/hifigan/joe_vocoder_s1b bash recipes/default_voice/vocoder.sh
+# S1_DISC_LR sets stage 1's discriminator learning rate apart from the generator's 1e-4 (fresh
+# discriminators beside joe_v1 stayed at chance through a 300-step warm-up at 1e-4).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -21,6 +23,7 @@ cache="${HIFIGAN_CACHE:-$HOME/.cache/hifigan}"
 steps1="${1:-3000}"
 steps2="${2:-3000}"
 init1="${S1_INIT:-lj_v1}"
+disc_lr1=(); [ -n "${S1_DISC_LR:-}" ] && disc_lr1=(--lr-discriminators "$S1_DISC_LR")
 hifigan="${HIFIGAN:-$root/.venv/bin/hifigan}"
 python="$(dirname "$hifigan")/python"
 corpus="$cache/joe_corpus" prepared="$cache/joe_prepared" mels="$cache/joe_mels"
@@ -44,7 +47,7 @@ last_step() {  # the newest checkpoint's step of a run folder, 0 if none
 if [ "$(last_step "$run1")" -lt "$steps1" ]; then
   resume=(); [ "$(last_step "$run1")" -gt 0 ] && resume=(--resume)
   "$hifigan" train vocoder "$prepared" -o "$run1" --init-from "$init1" --warmup-discriminators 300 \
-    --steps "$steps1" "${common[@]}" "${resume[@]}"
+    --steps "$steps1" "${common[@]}" "${disc_lr1[@]}" "${resume[@]}"
 fi
 
 [ -f "$mels/.done" ] || { "$hifigan" extract-mels "$prepared" -o "$mels" --fastpitch default && touch "$mels/.done"; }

@@ -64,6 +64,8 @@ def add_parser(sub) -> None:
     vt.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "fp16"],
                     help="bf16: CPU with native bf16 or GPU; fp16: GPU only (mels always in fp32)")
     vt.add_argument("--lr", type=float, default=2e-4, help="learning rate (default 2e-4)")
+    vt.add_argument("--lr-discriminators", type=float, default=None, metavar="LR",
+                    help="the discriminators' learning rate (default: --lr), e.g. higher for fresh ones")
     vt.add_argument("--lr-decay", type=float, default=0.999, help="learning-rate factor per epoch (default 0.999)")
     vt.add_argument("--val-clips", type=int, default=8, metavar="N", help="held-out clips vocoded per validation")
     vt.add_argument("--warmup-discriminators", type=int, default=0, metavar="N",
@@ -111,12 +113,15 @@ def _vocoder(args) -> int:
         raise CliError(f"--warmup-discriminators must be >= 0, got {args.warmup_discriminators}")
     if not (math.isfinite(args.stft_loss) and args.stft_loss >= 0):
         raise CliError(f"--stft-loss must be a finite number >= 0, got {args.stft_loss}")
+    if args.lr_discriminators is not None and not (math.isfinite(args.lr_discriminators)
+                                                   and args.lr_discriminators > 0):
+        raise CliError(f"--lr-discriminators must be a finite number > 0, got {args.lr_discriminators}")
     if args.no_discriminators and args.warmup_discriminators:
         raise CliError("--no-discriminators and --warmup-discriminators exclude each other")
     tcfg = VocoderTrainConfig(config=args.config, discriminators=args.discriminators, init_from=args.init_from,
                               init_discriminators=args.init_discriminators, data=args.data,
                               mels_from=args.mels_from, segment_size=args.segment_size, lr=args.lr,
-                              lr_decay=args.lr_decay, val_clips=args.val_clips,
+                              lr_discriminators=args.lr_discriminators, lr_decay=args.lr_decay, val_clips=args.val_clips,
                               warmup_discriminators=args.warmup_discriminators,
                               no_discriminators=args.no_discriminators,
                               loss=VocoderLossWeights(stft=args.stft_loss))
@@ -124,8 +129,8 @@ def _vocoder(args) -> int:
     info = {"task": "vocoder", "prepared": str(Path(args.prepared).resolve()), "generator": task.gen_config.to_dict(),
             "audio": task.mel_config.to_dict(), "init_from": args.init_from,
             "init_discriminators": args.init_discriminators, "mels_from": args.mels_from,
-            "segment_size": args.segment_size, "lr": args.lr, "lr_decay": args.lr_decay,
-            "warmup_discriminators": args.warmup_discriminators, "no_discriminators": args.no_discriminators,
+            "segment_size": args.segment_size, "lr": args.lr, "lr_discriminators": args.lr_discriminators,
+            "lr_decay": args.lr_decay, "warmup_discriminators": args.warmup_discriminators, "no_discriminators": args.no_discriminators,
             "stft_loss": args.stft_loss}
     previous = Path(args.output) / "run.json"
     if args.resume and previous.is_file():  # the generator and its mels must be those the run began with

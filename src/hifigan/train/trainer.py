@@ -463,8 +463,10 @@ class Trainer:
                     if step % cfg.log_every == 0 or step == cfg.steps:
                         dt = time.time() - t_last
                         rec = {k: v / n_sums for k, v in sums.items()}
-                        rec.update(lr=self.scheds[next(iter(self.scheds))].get_last_lr()[0],
-                                   step_time=dt / n_sums, frames_per_s=frames * self.world / max(dt, 1e-9))
+                        lrs = {k: sch.get_last_lr()[0] for k, sch in self.scheds.items()}
+                        rec["lr"] = next(iter(lrs.values()))
+                        rec.update({f"lr_{k}": v for k, v in lrs.items() if v != rec["lr"]})  # where they differ
+                        rec.update(step_time=dt / n_sums, frames_per_s=frames * self.world / max(dt, 1e-9))
                         log.scalars("train", rec, step)
                         t_last, sums, n_sums, frames = time.time(), {}, 0, 0
                     if val_loader is not None and (step % cfg.val_every == 0 or step == cfg.steps):

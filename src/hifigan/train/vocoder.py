@@ -69,6 +69,7 @@ class VocoderTrainConfig:
     mels_from: str | None = None        # DIR of <id>.npy mels aligned to the audio
     segment_size: int = 8192
     lr: float = 2e-4
+    lr_discriminators: float | None = None  # the discriminators' own learning rate (default: lr)
     betas: tuple = (0.8, 0.99)
     weight_decay: float = 0.01          # torch's AdamW default, which the authors keep
     lr_decay: float = 0.999             # per epoch
@@ -292,8 +293,9 @@ class VocoderTask(Task):
     def optimizers(self, modules):
         t = self.tcfg
         kw = dict(lr=t.lr, betas=tuple(t.betas), weight_decay=t.weight_decay)
+        kw_d = dict(kw, lr=t.lr if t.lr_discriminators is None else t.lr_discriminators)
         # the authors' parameter order (msd, then mpd), so their optim_d state fits
-        opt_d = torch.optim.AdamW(itertools.chain(modules["msd"].parameters(), modules["mpd"].parameters()), **kw)
+        opt_d = torch.optim.AdamW(itertools.chain(modules["msd"].parameters(), modules["mpd"].parameters()), **kw_d)
         opt_g = torch.optim.AdamW(modules["generator"].parameters(), **kw)
         if self.init_disc is not None:
             for opt, key in ((opt_d, "optim_d"), (opt_g, "optim_g")):
@@ -403,7 +405,7 @@ class VocoderTask(Task):
         return save_generator(path, modules["generator"], self.mel_config, extra={
             "step": step, "training": {
                 "prepared": str(self.root.resolve()), "init_from": t.init_from, "mels_from": t.mels_from,
-                "segment_size": t.segment_size, "lr": t.lr, "betas": list(t.betas), "lr_decay": t.lr_decay,
+                "segment_size": t.segment_size, "lr": t.lr, "lr_discriminators": t.lr_discriminators, "betas": list(t.betas), "lr_decay": t.lr_decay,
                 "discriminators": self.disc_config.to_dict(), "loss": asdict(t.loss)}})
 
 
